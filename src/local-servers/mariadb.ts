@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createConnection } from 'mysql2/promise';
+import { findBinary, freePort, killChild, spawnServer, waitFor, type LocalServer } from './process.js';
+
+const run = promisify(execFile);
+
+/** A MariaDB server started on loopback with the binlog on (ROW, FULL). */
+export interface LocalMariaDb extends LocalServer {
+  readonly port: number;
+  /** `mysql://root@127.0.0.1:PORT/` (root has no password; the server listens on loopback only). */
+  readonly url: string;
+  /** Data directory (binlog files live here too). */
+  readonly dataDir: string;
+}
+
+/** Options of {@link startMariaDb}. */
+export interface StartMariaDbOptions {
+  /**
+   * Durable commits (`sync_binlog=1`, `innodb_flush_log_at_trx_commit=1`), for benchmarks.
+   * Default false: tests trade durability for speed.
+   */
+  readonly durable?: boolean;
+  readonly port?: number;
+  readonly serverId?: number;
+}
+
+/**
+ * Initialises a fresh data directory with `mariadb-install-db` and starts `mariadbd` on
+ * 127.0.0.1 and a free port, binlog on with `binlog_format=ROW`, `binlog_row_image=FULL`.
+ */
+export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<LocalMariaDb> {
+  const mariadbd = findBinary('mariadbd', 'mariadb-server');
+  const installDb = findBinary('mariadb-install-db', 'mariadb-server');
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'outbox-cache-mariadb-'));
+  const dataDir = join(dir, 'data');
+  const asRoot = userInfo().uid === 0;
+  const userArgs = asRoot ? ['--user=root'] : [];
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    await run(installDb, [
+      '--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
+      '--skip-test-db', '--skip-name-resolve', ...userArgs,
+    ]);
+  } catch (err) {
+    cleanup();
+    throw new Error(`mariadb-install-db failed: ${(err as Error).message}`);
+  }
+  const durable = options.durable ?? false;
+  const spawned = spawnServer(mariadbd, [
+    '--no-defaults', ...userArgs, `--datadir=${dataDir}`, `--socket=${join(dir, 'mysqld.sock')}`,
+    `--pid-file=${join(dir, 'mysqld.pid')}`, `--port=${port}`, '--bind-address=127.0.0.1',
+    '--skip-name-resolve', `--server-id=${options.serverId ?? 1}`,
+    `--log-bin=${join(dataDir, 'binlog')}`, '--binlog-format=ROW', '--binlog-row-image=FULL',
+    `--sync-binlog=${durable ? 1 : 0}`, `--innodb-flush-log-at-trx-commit=${durable ? 1 : 2}`,
+    '--innodb-buffer-pool-size=128M', '--innodb-log-file-size=64M', '--max-connections=500',
+    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_unicode_ci',
+    '--default-time-zone=+00:00', '--performance-schema=OFF', '--skip-log-error',
+  ]);
+  const url = `mysql://root@127.0.0.1:${port}/`;
+  const stop = async (graceMs?: number): Promise<void> => {
+    await killChild(spawned.child, graceMs ?? 20_000);
+    cleanup();
+  };
+  try {
+    await waitFor(
+      `mariadbd on port ${port}`,
+      async () => {
+        const conn = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
+        await conn.end();
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, failed: spawned.exitReason },
+    );
+  } catch (err) {
+    await stop(2000);
+    throw err;
+  }
+  return { pid: spawned.child.pid ?? -1, port, url, dataDir, stop };
+}
