@@ -4,3 +4,11 @@
  */
 export * from './errors.js';
 export { retry, sleep, type RetryOptions } from './retry.js';
+export { parseOutboxRecord, parseVersion, lastHeader, type KafkaRecord, type ParsedRecord } from './sink/record.js';
+export {
+  mapEvent, defaultActions, defineMappings, CACHE_CHANGE_SCHEMA_NAME,
+  type AggregateMapping, type MappingModule, type MappingContext, type MappingOptions,
+} from './sink/mapping.js';
+export { loadMappingModule } from './sink/mapping-loader.js';
+export { coalesceActions, type CoalescedAction } from './sink/coalesce.js';
+export { createApplyStep, applyEvents, type ApplyStep, type ApplyStepOptions, type ApplyReport, type PoisonedEvent } from './sink/apply-step.js';

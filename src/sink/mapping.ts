@@ -1,0 +1,167 @@
+/**
+ * Mapping from a decoded outbox event to cache actions: a default that needs no code, and
+ * user-supplied functions per aggregate type. Pure; shared by the sink and the binlog relay.
+ */
+import type { CacheAction } from '../cache/actions.js';
+import type { DecodedValue } from '../codec/types.js';
+import { MappingError, errorMessage } from '../errors.js';
+import type { OutboxEvent } from '../outbox/event.js';
+import { MAX_VERSION } from './record.js';
+
+/** Full Avro name of the standard cache-change event (schemas/avro), recognised by the default mapping. */
+export const CACHE_CHANGE_SCHEMA_NAME = 'io.outboxcache.CacheChange';
+
+/** Helpers handed to every mapping function. */
+export interface MappingContext {
+  /** The configured key prefix (default empty). */
+  readonly keyPrefix: string;
+  /** Cache key of an aggregate: `<keyPrefix><aggregateType>:<aggregateId>`. */
+  key(aggregateType: string, aggregateId: string): string;
+  /** What the default mapping would return for this event. */
+  defaultActions(): CacheAction[];
+}
+
+/**
+ * A user mapping for one aggregate type. Returns the cache actions for one event; may throw (the
+ * record then goes to the dead-letter topic). Keys must already include the key prefix (use
+ * `ctx.key`). Must be pure and deterministic: a replay must produce the same actions.
+ */
+export type AggregateMapping = (event: OutboxEvent, decoded: DecodedValue, ctx: MappingContext) => readonly CacheAction[];
+
+/**
+ * A user mapping module's default export: aggregate type → mapping. Aggregate types not listed
+ * use the default mapping. Write it as `export default defineMappings({ user: (e, d, ctx) => [...] })`.
+ */
+export type MappingModule = Readonly<Record<string, AggregateMapping>>;
+
+/** Identity helper that gives a mapping module its type. */
+export function defineMappings<T extends MappingModule>(mappings: T): T {
+  return mappings;
+}
+
+/** Options of {@link mapEvent}. */
+export interface MappingOptions {
+  /** Prepended to every key the default mapping builds. Default empty. */
+  readonly keyPrefix?: string;
+  /**
+   * Allowed namespaces: every action key must be `<keyPrefix><namespace>:<rest>` with a namespace
+   * in this list. Undefined: the only namespace allowed is the event's own aggregate type.
+   */
+  readonly namespaces?: readonly string[];
+  /** User mappings per aggregate type. */
+  readonly mappings?: MappingModule;
+}
+
+interface CacheChange {
+  readonly entity: string;
+  readonly id: string;
+  readonly version?: unknown;
+  readonly operation: 'UPSERT' | 'DELETE' | 'INVALIDATE';
+  readonly value: Buffer | null;
+  readonly extraKeys?: readonly string[];
+}
+
+function isCacheChange(value: unknown): value is CacheChange {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.entity === 'string' && typeof v.id === 'string' &&
+    (v.operation === 'UPSERT' || v.operation === 'DELETE' || v.operation === 'INVALIDATE') &&
+    (v.value === null || v.value === undefined || Buffer.isBuffer(v.value)) &&
+    (v.extraKeys === undefined || (Array.isArray(v.extraKeys) && v.extraKeys.every((k) => typeof k === 'string')));
+}
+
+/**
+ * Default mapping. A standard cache-change event writes through (UPSERT with a value), stores
+ * "known absent" (DELETE) or invalidates (INVALIDATE, or UPSERT without a value) the key
+ * `<keyPrefix><entity>:<id>` at the record's version, and revokes the leases of each extra key
+ * (`<keyPrefix><extraKey>`: derived keys have no per-aggregate version). Any other event
+ * invalidates `<keyPrefix><aggregateType>:<aggregateId>` at the record's version.
+ */
+export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPrefix = ''): CacheAction[] {
+  if (decoded.writerSchemaName !== CACHE_CHANGE_SCHEMA_NAME) {
+    return [{ kind: 'invalidate', key: `${keyPrefix}${event.aggregateType}:${event.aggregateId}`, version: event.version }];
+  }
+  const change = decoded.value;
+  if (!isCacheChange(change)) {
+    throw new MappingError(`${CACHE_CHANGE_SCHEMA_NAME} value lacks entity, id or operation`, { code: 'MAPPING_BAD_CACHE_CHANGE' });
+  }
+  // The header is the contract's version; a payload that disagrees contradicts itself.
+  const payloadVersion = change.version;
+  if ((typeof payloadVersion === 'number' || typeof payloadVersion === 'bigint' || typeof payloadVersion === 'string') &&
+      String(payloadVersion) !== event.version.toString()) {
+    throw new MappingError(`payload version ${String(payloadVersion)} differs from header version ${event.version}`, {
+      code: 'MAPPING_VERSION_MISMATCH',
+    });
+  }
+  const key = `${keyPrefix}${change.entity}:${change.id}`;
+  const version = event.version;
+  const main: CacheAction =
+    change.operation === 'DELETE' ? { kind: 'delete', key, version }
+    : change.operation === 'UPSERT' && change.value ? { kind: 'upsert', key, version, value: change.value }
+    : { kind: 'invalidate', key, version };
+  const extra = (change.extraKeys ?? []).map((k): CacheAction => ({ kind: 'revoke-leases', key: `${keyPrefix}${k}` }));
+  return [main, ...extra];
+}
+
+/**
+ * Maps one decoded event to cache actions with the user's mapping for its aggregate type, or the
+ * default. Throws a non-retriable {@link MappingError} when the mapping throws, returns something
+ * that is not a list of valid actions, or names a key outside the allowed namespaces.
+ */
+export function mapEvent(event: OutboxEvent, decoded: DecodedValue, options: MappingOptions = {}): CacheAction[] {
+  const keyPrefix = options.keyPrefix ?? '';
+  const custom = options.mappings && Object.hasOwn(options.mappings, event.aggregateType) ? options.mappings[event.aggregateType] : undefined;
+  let actions: readonly unknown[];
+  try {
+    if (custom) {
+      const ctx: MappingContext = {
+        keyPrefix,
+        key: (type, id) => `${keyPrefix}${type}:${id}`,
+        defaultActions: () => defaultActions(event, decoded, keyPrefix),
+      };
+      const result: unknown = custom(event, decoded, ctx);
+      if (!Array.isArray(result)) throw new MappingError('mapping did not return an array', { code: 'MAPPING_BAD_RESULT' });
+      actions = result;
+    } else {
+      actions = defaultActions(event, decoded, keyPrefix);
+    }
+  } catch (err) {
+    if (err instanceof MappingError) throw err;
+    throw new MappingError(`mapping for '${event.aggregateType}' failed: ${errorMessage(err)}`, {
+      code: 'MAPPING_FAILED',
+      cause: err,
+    });
+  }
+  const allowed = options.namespaces ?? [event.aggregateType];
+  return actions.map((action) => checkAction(action, keyPrefix, allowed));
+}
+
+function checkAction(action: unknown, keyPrefix: string, namespaces: readonly string[]): CacheAction {
+  const a = action as Partial<Record<string, unknown>> | null;
+  const bad = (why: string): never => {
+    throw new MappingError(`mapping returned an invalid action: ${why}`, { code: 'MAPPING_BAD_RESULT' });
+  };
+  if (typeof a !== 'object' || a === null) return bad('not an object');
+  if (typeof a.key !== 'string' || a.key === '') return bad('key must be a non-empty string');
+  const key = a.key;
+  if (a.kind === 'invalidate' || a.kind === 'upsert' || a.kind === 'delete') {
+    if (typeof a.version !== 'bigint' || a.version < 1n || a.version > MAX_VERSION) return bad(`version of '${key}' must be a bigint in [1, 2^63-1]`);
+    if (a.kind === 'upsert' && !Buffer.isBuffer(a.value)) return bad(`upsert of '${key}' needs a Buffer value`);
+  } else if (a.kind !== 'revoke-leases') {
+    return bad(`unknown kind ${JSON.stringify(a.kind)}`);
+  }
+  if (!inNamespaces(key, keyPrefix, namespaces)) {
+    throw new MappingError(`key '${key}' is outside the allowed namespaces (${namespaces.join(', ')})`, {
+      code: 'MAPPING_KEY_OUTSIDE_NAMESPACE',
+    });
+  }
+  return action as CacheAction;
+}
+
+/** True when `key` is `<keyPrefix><namespace>:<something>` for one of `namespaces`. */
+export function inNamespaces(key: string, keyPrefix: string, namespaces: readonly string[]): boolean {
+  if (!key.startsWith(keyPrefix)) return false;
+  const rest = key.slice(keyPrefix.length);
+  return namespaces.some((ns) => rest.length > ns.length + 1 && rest.startsWith(`${ns}:`));
+}
+

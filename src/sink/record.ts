@@ -1,0 +1,110 @@
+/**
+ * Pure parsing of one Kafka record, exactly as Debezium's EventRouter emits it (DESIGN.md §3),
+ * into an {@link OutboxEvent}. No I/O: the consumer adapter feeds it kafkajs messages and the
+ * tests feed it captured bytes.
+ */
+import type { IHeaders } from 'kafkajs';
+import { DecodeError } from '../errors.js';
+import { AGGREGATE_TYPE_PATTERN, type OutboxEvent } from '../outbox/event.js';
+
+/** Prefix of every outbox topic; the rest of the name is the aggregate type. */
+export const OUTBOX_TOPIC_PREFIX = 'outbox.event.';
+
+/** Largest aggregate version (BIGINT, 2^63-1). */
+export const MAX_VERSION = 2n ** 63n - 1n;
+
+/** The parts of a Kafka record the sink reads (a kafkajs `KafkaMessage` plus its topic). */
+export interface KafkaRecord {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Epoch milliseconds as decimal text (CreateTime: Debezium sets it to `occurred_at`). */
+  readonly timestamp: string;
+  readonly headers?: IHeaders;
+}
+
+/** Result of {@link parseOutboxRecord}: an event, or a record that is not an outbox event at all. */
+export type ParsedRecord =
+  | { readonly kind: 'event'; readonly event: OutboxEvent }
+  | { readonly kind: 'ignored'; readonly reason: 'not-outbox-topic' };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Value of header `name` as text, or undefined when absent. Kafka allows a header to repeat (kafkajs
+ * then gives an array); the LAST value wins, like `Headers.lastHeader` in the Java client that
+ * Debezium and Kafka Connect use, so a value appended by a later stage overrides an earlier one.
+ */
+export function lastHeader(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
+  const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (last === undefined) return undefined;
+  return typeof last === 'string' ? last : utf8Text(last, `header '${name}'`);
+}
+
+function utf8Text(bytes: Buffer, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new DecodeError(`${what} is not valid UTF-8`, { code: 'RECORD_BAD_UTF8' });
+  }
+}
+
+/**
+ * Parses a version header: ASCII decimal without sign, leading zeros or spaces, in [1, 2^63-1].
+ * Strict because the version is the only thing that orders writes in Redis: a guessed version
+ * could overwrite newer data.
+ */
+export function parseVersion(text: string | undefined): bigint {
+  if (text === undefined) {
+    throw new DecodeError("record has no 'version' header", { code: 'RECORD_MISSING_VERSION' });
+  }
+  if (!/^[1-9][0-9]{0,18}$/.test(text)) {
+    throw new DecodeError(`header 'version' is not a positive decimal integer: ${JSON.stringify(text.slice(0, 40))}`, {
+      code: 'RECORD_BAD_VERSION',
+    });
+  }
+  const version = BigInt(text);
+  if (version > MAX_VERSION) {
+    throw new DecodeError(`header 'version' exceeds 2^63-1: ${text}`, { code: 'RECORD_BAD_VERSION' });
+  }
+  return version;
+}
+
+/**
+ * Turns a Kafka record into an outbox event. Records on topics outside `outbox.event.*`
+ * (Debezium heartbeats, anything else) are `ignored`. Throws a non-retriable {@link DecodeError}
+ * for an outbox record that can never be applied (no key, no value, bad aggregate type in the
+ * topic, missing or invalid `id`/`type`/`version` header): such a record is poison.
+ */
+export function parseOutboxRecord(record: KafkaRecord): ParsedRecord {
+  if (!record.topic.startsWith(OUTBOX_TOPIC_PREFIX)) return { kind: 'ignored', reason: 'not-outbox-topic' };
+  const aggregateType = record.topic.slice(OUTBOX_TOPIC_PREFIX.length);
+  if (!AGGREGATE_TYPE_PATTERN.test(aggregateType)) {
+    throw new DecodeError(`topic '${record.topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
+  }
+  if (record.key === null || record.key.length === 0) {
+    throw new DecodeError('record has no key (aggregateid)', { code: 'RECORD_MISSING_KEY' });
+  }
+  if (record.value === null) {
+    throw new DecodeError('record has no value (payload)', { code: 'RECORD_MISSING_VALUE' });
+  }
+  const id = lastHeader(record.headers, 'id');
+  const type = lastHeader(record.headers, 'type');
+  if (id === undefined || id === '') throw new DecodeError("record has no 'id' header", { code: 'RECORD_MISSING_HEADER' });
+  if (type === undefined || type === '') throw new DecodeError("record has no 'type' header", { code: 'RECORD_MISSING_HEADER' });
+  const version = parseVersion(lastHeader(record.headers, 'version'));
+  const occurredAtMs = Number(record.timestamp);
+  return {
+    kind: 'event',
+    event: {
+      id,
+      aggregateType,
+      aggregateId: utf8Text(record.key, 'record key'),
+      type,
+      version,
+      occurredAtMs: Number.isFinite(occurredAtMs) ? occurredAtMs : 0,
+      payload: record.value,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { ApplyOutcome, CacheAction, CacheWriter } from '../../src/cache/actions.js';
+import type { DecodedValue, PayloadDecoder } from '../../src/codec/types.js';
+import { DecodeError, SchemaError, ScriptError } from '../../src/errors.js';
+import type { OutboxEvent } from '../../src/outbox/event.js';
+import { applyEvents } from '../../src/sink/apply-step.js';
+
+/** Payload byte 0 chooses the decoder's answer: 1 ok, 2 poison, 3 registry outage. */
+const decoder: PayloadDecoder = {
+  async decode(framed, { subject }): Promise<DecodedValue> {
+    expect(subject).toMatch(/^outbox\.event\.[a-z]+-value$/);
+    if (framed[0] === 2) throw new DecodeError('bad magic byte', { code: 'DECODE_BAD_MAGIC' });
+    if (framed[0] === 3) throw new SchemaError('registry unreachable', { code: 'REGISTRY_UNAVAILABLE', retriable: true });
+    return { schemaId: 1, writerSchemaName: 'x.Y', value: {} };
+  },
+};
+
+/** An in-memory stand-in for the guard's writer: same rule (apply only a higher version). */
+class RecordingWriter implements CacheWriter {
+  readonly versions = new Map<string, bigint>();
+  readonly calls: CacheAction[][] = [];
+  down = false;
+  async applyBatch(actions: readonly CacheAction[]): Promise<ApplyOutcome[]> {
+    if (this.down) throw new ScriptError('redis down', { code: 'REDIS_UNAVAILABLE', retriable: true });
+    this.calls.push([...actions]);
+    return actions.map((a) => {
+      if (a.kind === 'revoke-leases') return 'applied';
+      if ((this.versions.get(a.key) ?? 0n) >= a.version) return 'stale';
+      this.versions.set(a.key, a.version);
+      return 'applied';
+    });
+  }
+}
+
+function ev(id: string, version: number, kind = 1, type = 'user'): OutboxEvent {
+  return { id: `${id}@${version}`, aggregateType: type, aggregateId: id, type: 'T', version: BigInt(version), occurredAtMs: 0, payload: Buffer.from([kind]) };
+}
+
+describe('applyEvents', () => {
+  it('coalesces per key into one writer call and counts applied, stale and poisoned events', async () => {
+    const writer = new RecordingWriter();
+    writer.versions.set('user:c', 9n);
+    const events = [ev('a', 1), ev('b', 1), ev('a', 3), ev('x', 1, 2), ev('a', 2), ev('c', 5), ev('b', 2)];
+    const report = await applyEvents(events, { decoder, writer });
+    expect(writer.calls).toHaveLength(1);
+    expect(writer.calls[0]).toEqual([
+      { kind: 'invalidate', key: 'user:a', version: 3n },
+      { kind: 'invalidate', key: 'user:b', version: 2n },
+      { kind: 'invalidate', key: 'user:c', version: 5n },
+    ]);
+    // a@1, a@3, a@2, b@1, b@2 changed a key through the surviving action; c@5 was stale in Redis.
+    expect(report).toMatchObject({ applied: 5, stale: 1, actionsSent: 3 });
+    expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[3, 'DECODE_BAD_MAGIC']]);
+  });
+
+  it('rejects with the retriable error, applying nothing, when the registry or Redis is down', async () => {
+    const writer = new RecordingWriter();
+    await expect(applyEvents([ev('a', 1), ev('b', 1, 3)], { decoder, writer })).rejects.toMatchObject({ retriable: true, code: 'REGISTRY_UNAVAILABLE' });
+    expect(writer.calls).toHaveLength(0);
+    writer.down = true;
+    await expect(applyEvents([ev('a', 1)], { decoder, writer })).rejects.toMatchObject({ retriable: true, code: 'REDIS_UNAVAILABLE' });
+  });
+
+  it('reports a mapping error as poison and still applies the rest', async () => {
+    const writer = new RecordingWriter();
+    const report = await applyEvents([ev('a', 1), ev('b', 1, 1, 'order')], { decoder, writer, mapping: { namespaces: ['user'] } });
+    expect(report.poisoned.map((p) => p.error.code)).toEqual(['MAPPING_KEY_OUTSIDE_NAMESPACE']);
+    expect(writer.versions.get('user:a')).toBe(1n);
+  });
+});

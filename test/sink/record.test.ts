@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../../src/errors.js';
+import { lastHeader, parseOutboxRecord, parseVersion } from '../../src/sink/record.js';
+
+interface FixtureRecord {
+  topic: string; timestamp: number; key_hex: string; value_hex: string; headers: [string, string][]; scenario: string;
+}
+const fixture = JSON.parse(
+  readFileSync('/work/shared/fixtures/debezium-2.7.4-outbox/records.json', 'utf8'),
+) as { records: FixtureRecord[] };
+
+function record(overrides: Partial<Parameters<typeof parseOutboxRecord>[0]> = {}): Parameters<typeof parseOutboxRecord>[0] {
+  return {
+    topic: 'outbox.event.user', key: Buffer.from('42'), value: Buffer.from([0, 0, 0, 0, 1, 2]), timestamp: '1700000000123',
+    headers: { id: Buffer.from('0b6a3c8e-5e53-4f0f-9df5-0a7f2d6b5c11'), type: Buffer.from('UserChanged'), version: Buffer.from('7') },
+    ...overrides,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(DecodeError);
+    expect((err as DecodeError).retriable).toBe(false);
+    return (err as DecodeError).code;
+  }
+  return undefined;
+}
+
+describe('parseOutboxRecord', () => {
+  it('parses the records captured from Debezium 2.7.4 and ignores its heartbeats', () => {
+    const parsed = fixture.records.map((r) =>
+      parseOutboxRecord({
+        topic: r.topic, key: Buffer.from(r.key_hex, 'hex'), value: Buffer.from(r.value_hex, 'hex'), timestamp: String(r.timestamp),
+        headers: Object.fromEntries(r.headers.map(([k, v]) => [k, Buffer.from(v, 'hex')])),
+      }),
+    );
+    const heartbeats = fixture.records.filter((r) => r.scenario === 'heartbeat').length;
+    expect(heartbeats).toBeGreaterThan(0);
+    expect(parsed.filter((p) => p.kind === 'ignored')).toHaveLength(heartbeats);
+    const first = parsed[0];
+    expect(first?.kind).toBe('event');
+    if (first?.kind !== 'event') return;
+    expect(first.event).toEqual({
+      id: '870541eb-27db-4939-8c4f-ce524a709eb4', aggregateType: 'user', aggregateId: '1', type: 'UserChanged',
+      version: 1n, occurredAtMs: 1795354211739, payload: Buffer.from(fixture.records[0]!.value_hex, 'hex'),
+    });
+  });
+
+  it('takes the last value of a repeated header', () => {
+    const parsed = parseOutboxRecord(record({ headers: { id: 'a', type: ['X', 'Y'], version: [Buffer.from('3'), Buffer.from('9')] } }));
+    expect(parsed.kind === 'event' && [parsed.event.type, parsed.event.version]).toEqual(['Y', 9n]);
+    expect(lastHeader({ h: [] }, 'h')).toBeUndefined();
+  });
+
+  it('refuses records that can never be applied, each with its own code', () => {
+    expect(codeOf(() => parseOutboxRecord(record({ headers: { id: 'a', type: 't' } })))).toBe('RECORD_MISSING_VERSION');
+    expect(codeOf(() => parseOutboxRecord(record({ headers: { id: 'a', type: 't', version: 'x1' } })))).toBe('RECORD_BAD_VERSION');
+    expect(codeOf(() => parseOutboxRecord(record({ headers: { type: 't', version: '1' } })))).toBe('RECORD_MISSING_HEADER');
+    expect(codeOf(() => parseOutboxRecord(record({ key: null })))).toBe('RECORD_MISSING_KEY');
+    expect(codeOf(() => parseOutboxRecord(record({ value: null })))).toBe('RECORD_MISSING_VALUE');
+    expect(codeOf(() => parseOutboxRecord(record({ topic: 'outbox.event.us-er' })))).toBe('RECORD_BAD_TOPIC');
+    expect(codeOf(() => parseOutboxRecord(record({ key: Buffer.from([0xff, 0xfe]) })))).toBe('RECORD_BAD_UTF8');
+  });
+
+  it('ignores topics that are not outbox topics', () => {
+    expect(parseOutboxRecord(record({ topic: '__debezium-heartbeat.app', headers: {} })).kind).toBe('ignored');
+  });
+});
+
+describe('parseVersion', () => {
+  it('accepts exactly the decimal integers 1 .. 2^63-1', () => {
+    expect(parseVersion('1')).toBe(1n);
+    expect(parseVersion('9223372036854775807')).toBe(2n ** 63n - 1n);
+    for (const bad of ['0', '-1', '+1', '01', ' 1', '1 ', '1.0', '1e3', '', '9223372036854775808', '99999999999999999999']) {
+      expect(codeOf(() => parseVersion(bad)), bad).toBe('RECORD_BAD_VERSION');
+    }
+  });
+});
