@@ -2,7 +2,7 @@
  * The step shared by the Kafka sink and the binlog relay: decode a list of outbox events, map them
  * to cache actions, coalesce per key and apply the result to Redis in one writer call.
  */
-import type { CacheAction, CacheWriter } from '../cache/actions.js';
+import type { ApplyOutcome, CacheAction, CacheWriter } from '../cache/actions.js';
 import type { DecodedValue, PayloadDecoder } from '../codec/types.js';
 import { DecodeError, OutboxCacheError, errorMessage, isRetriable } from '../errors.js';
 import { outboxSubject, type OutboxEvent } from '../outbox/event.js';
@@ -73,14 +73,42 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
     }
   });
   const coalesced = coalesceActions(actions);
-  const outcomes = coalesced.length > 0 ? await options.writer.applyBatch(coalesced.map((c) => c.action)) : [];
+  const outcomes = await applyCoalesced(coalesced.map((c) => c.action), options.writer);
   const changed = new Set<number>();
+  const refused = new Map<number, OutboxCacheError>();
   coalesced.forEach((c, i) => {
-    if (outcomes[i] === 'applied') for (const source of c.sources) changed.add(owner[source] ?? -1);
+    const outcome = outcomes[i];
+    for (const source of c.sources) {
+      const index = owner[source] ?? -1;
+      if (outcome instanceof OutboxCacheError) refused.set(index, outcome);
+      else if (outcome === 'applied') changed.add(index);
+    }
   });
+  for (const [index, error] of refused) {
+    changed.delete(index);
+    poisoned.push({ index, event: events[index]!, error });
+  }
   const applied = events.filter((_, index) => changed.has(index)).length;
   poisoned.sort((a, b) => a.index - b.index);
   return { applied, stale: events.length - applied - poisoned.length, poisoned, actionsSent: coalesced.length };
+}
+
+/**
+ * One writer call for the whole list. When Redis refuses it for a reason that is not an outage
+ * (e.g. a key holding a foreign Redis type), each action is re-applied alone (safe: idempotent by
+ * version) so that only the actions Redis refuses are reported, as errors, and the rest apply.
+ */
+async function applyCoalesced(actions: readonly CacheAction[], writer: CacheWriter): Promise<(ApplyOutcome | OutboxCacheError)[]> {
+  if (actions.length === 0) return [];
+  try {
+    return await writer.applyBatch(actions);
+  } catch (err) {
+    if (isRetriable(err)) throw err;
+  }
+  const settled = await Promise.allSettled(actions.map((action) => writer.applyBatch([action])));
+  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isRetriable(s.reason));
+  if (outage) throw outage.reason;
+  return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : asPoison(s.reason)));
 }
 
 /**

@@ -68,3 +68,18 @@ describe('applyEvents', () => {
     expect(writer.versions.get('user:a')).toBe(1n);
   });
 });
+
+describe('applyEvents when Redis refuses one key', () => {
+  it('dead-letters only the events of the refused key and applies the rest', async () => {
+    const writer = new RecordingWriter();
+    const inner = writer.applyBatch.bind(writer);
+    writer.applyBatch = async (actions) => {
+      if (actions.some((a) => a.key === 'user:bad')) throw new ScriptError('WRONGTYPE', { code: 'CACHE_KEY_WRONG_TYPE' });
+      return inner(actions);
+    };
+    const report = await applyEvents([ev('a', 1), ev('bad', 1), ev('bad', 2), ev('b', 1)], { decoder, writer });
+    expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[1, 'CACHE_KEY_WRONG_TYPE'], [2, 'CACHE_KEY_WRONG_TYPE']]);
+    expect(report).toMatchObject({ applied: 2, stale: 0 });
+    expect([...writer.versions.keys()].sort()).toEqual(['user:a', 'user:b']);
+  });
+});

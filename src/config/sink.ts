@@ -1,0 +1,126 @@
+/**
+ * Configuration of `outbox-cache sink`: every environment variable and flag, validated at once.
+ * The README's sink section documents the same table.
+ */
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { AGGREGATE_TYPE_PATTERN } from '../outbox/event.js';
+import { fields, parseSettings, setting, type SettingsValue } from './settings.js';
+
+/** Default subscription: every outbox topic. */
+export const DEFAULT_TOPIC_PATTERN = '^outbox\\.event\\.[A-Za-z0-9_]+$';
+
+/** Every setting of the sink (env name, flag, validation, one line of documentation). */
+export const SINK_SETTINGS = {
+  brokers: setting({ env: 'KAFKA_BROKERS', flag: 'brokers', schema: fields.list('KAFKA_BROKERS'), doc: 'Kafka bootstrap servers, host:port[,host:port...] (required)' }),
+  clientId: setting({ env: 'KAFKA_CLIENT_ID', flag: 'client-id', schema: fields.text('outbox-cache-sink'), doc: 'Kafka client id (default outbox-cache-sink)' }),
+  groupId: setting({ env: 'KAFKA_GROUP_ID', flag: 'group-id', schema: fields.text('outbox-cache-sink'), doc: 'consumer group id; offsets are committed under it (default outbox-cache-sink)' }),
+  topics: setting({ env: 'KAFKA_TOPICS', flag: 'topics', schema: fields.optionalList(), doc: 'comma-separated topics to consume (instead of KAFKA_TOPIC_PATTERN)' }),
+  topicPattern: setting({
+    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched at start (default ${DEFAULT_TOPIC_PATTERN})`,
+    schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
+  }),
+  fromBeginning: setting({ env: 'KAFKA_FROM_BEGINNING', flag: 'from-beginning', schema: fields.bool(true), doc: 'a new consumer group starts at the earliest offset (default true)' }),
+  ssl: setting({ env: 'KAFKA_SSL', flag: 'kafka-ssl', schema: fields.bool(false), doc: 'connect to Kafka over TLS (default false)' }),
+  sslCaFile: setting({ env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', schema: fields.optional(), doc: 'PEM file of the CA that signed the brokers\' certificates' }),
+  sslCertFile: setting({ env: 'KAFKA_SSL_CERT_FILE', flag: 'kafka-ssl-cert-file', schema: fields.optional(), doc: 'PEM client certificate (mutual TLS)' }),
+  sslKeyFile: setting({ env: 'KAFKA_SSL_KEY_FILE', flag: 'kafka-ssl-key-file', schema: fields.optional(), doc: 'PEM client key (mutual TLS)' }),
+  sslRejectUnauthorized: setting({ env: 'KAFKA_SSL_REJECT_UNAUTHORIZED', flag: 'kafka-ssl-reject-unauthorized', schema: fields.bool(true), doc: 'verify the brokers\' certificates (default true)' }),
+  saslMechanism: setting({
+    env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', doc: 'plain, scram-sha-256 or scram-sha-512 (default: no SASL)',
+    schema: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),
+  }),
+  saslUsername: setting({ env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', schema: fields.optional(), doc: 'SASL user name' }),
+  saslPassword: setting({ env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', schema: fields.optional(), doc: 'SASL password', secret: true }),
+  registryUrl: setting({ env: 'SCHEMA_REGISTRY_URL', flag: 'registry-url', schema: fields.url(['http:', 'https:'], 'SCHEMA_REGISTRY_URL'), doc: 'Confluent Schema Registry URL (required)' }),
+  registryUser: setting({ env: 'SCHEMA_REGISTRY_USER', flag: 'registry-user', schema: fields.optional(), doc: 'Schema Registry basic-auth user' }),
+  registryPassword: setting({ env: 'SCHEMA_REGISTRY_PASSWORD', flag: 'registry-password', schema: fields.optional(), doc: 'Schema Registry basic-auth password', secret: true }),
+  redisUrl: setting({
+    env: 'REDIS_URL', flag: 'redis-url', secret: true, doc: 'redis:// or rediss:// (TLS) URL, may carry user:password; comma-separated seed nodes with REDIS_CLUSTER (required)',
+    schema: fields.list('REDIS_URL').refine((urls) => urls.every((u) => /^rediss?:\/\/[^/]/.test(u) && canParse(u)), 'every URL must start with redis:// or rediss://'),
+  }),
+  redisCluster: setting({ env: 'REDIS_CLUSTER', flag: 'redis-cluster', schema: fields.bool(false), doc: 'REDIS_URL names Redis Cluster seed nodes (default false)' }),
+  redisUsername: setting({ env: 'REDIS_USERNAME', flag: 'redis-username', schema: fields.optional(), doc: 'Redis ACL user (overrides the URL\'s)' }),
+  redisPassword: setting({ env: 'REDIS_PASSWORD', flag: 'redis-password', schema: fields.optional(), doc: 'Redis password (overrides the URL\'s)', secret: true }),
+  redisTlsRejectUnauthorized: setting({ env: 'REDIS_TLS_REJECT_UNAUTHORIZED', flag: 'redis-tls-reject-unauthorized', schema: fields.bool(true), doc: 'verify the Redis server certificate with rediss:// (default true)' }),
+  dlqTopic: setting({
+    env: 'DLQ_TOPIC', flag: 'dlq-topic', doc: 'dead-letter topic for records that can never be applied (default outbox-cache.dead-letter)',
+    schema: fields.text('outbox-cache.dead-letter').refine((t) => /^[A-Za-z0-9._-]{1,249}$/.test(t), 'must be a valid Kafka topic name'),
+  }),
+  keyPrefix: setting({ env: 'CACHE_KEY_PREFIX', flag: 'key-prefix', schema: fields.text(''), doc: 'prefix of every cache key the sink writes (default empty)' }),
+  namespaces: setting({
+    env: 'CACHE_NAMESPACES', flag: 'namespaces', doc: 'comma-separated namespaces keys may fall in (<prefix><namespace>:...); default: the event\'s own aggregate type',
+    schema: fields.optionalList().refine((xs) => xs === undefined || (xs.length > 0 && xs.every((x) => AGGREGATE_TYPE_PATTERN.test(x) || /^[A-Za-z0-9_.-]+$/.test(x))), 'must list namespaces made of letters, digits, _ . -'),
+  }),
+  entryTtlS: setting({ env: 'CACHE_ENTRY_TTL_S', flag: 'entry-ttl', schema: fields.int(86_400, 1, 31_536_000), doc: 'TTL of cache entries written through, seconds (default 86400)' }),
+  tombstoneTtlS: setting({ env: 'CACHE_TOMBSTONE_TTL_S', flag: 'tombstone-ttl', schema: fields.int(300, 1, 31_536_000), doc: 'TTL of tombstones, seconds; must be shorter than the entry TTL (default 300)' }),
+  mappingModule: setting({ env: 'SINK_MAPPING_MODULE', flag: 'mapping', schema: fields.optional(), doc: 'path of an ES module whose default export maps aggregate types to mapping functions' }),
+  concurrency: setting({ env: 'SINK_PARTITION_CONCURRENCY', flag: 'concurrency', schema: fields.int(8, 1, 1024), doc: 'partitions processed in parallel (default 8)' }),
+  batchSize: setting({ env: 'SINK_BATCH_SIZE', flag: 'batch-size', schema: fields.int(2000, 1, 100_000), doc: 'records per Redis apply and offset commit (default 2000)' }),
+  retryMaxDelayMs: setting({ env: 'SINK_RETRY_MAX_DELAY_MS', flag: 'retry-max-delay-ms', schema: fields.int(10_000, 10, 600_000), doc: 'ceiling of the backoff while Redis, the registry or the DLQ is down, ms (default 10000)' }),
+  metricsPort: setting({ env: 'METRICS_PORT', flag: 'metrics-port', schema: fields.int(9464, 0, 65_535), doc: 'port of /metrics, /healthz and /readyz (default 9464; 0 picks a free port)' }),
+  metricsHost: setting({ env: 'METRICS_HOST', flag: 'metrics-host', schema: fields.text('0.0.0.0'), doc: 'address the metrics server listens on (default 0.0.0.0)' }),
+  logLevel: setting({
+    env: 'LOG_LEVEL', flag: 'log-level', doc: 'fatal, error, warn, info, debug or trace (default info)',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be fatal, error, warn, info, debug, trace or silent' }).default('info'),
+  }),
+} as const;
+
+/** The validated, frozen sink configuration. */
+export type SinkConfig = SettingsValue<typeof SINK_SETTINGS>;
+
+function isRegExp(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canParse(url: string): boolean {
+  try {
+    new URL(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses the sink's configuration from `env` and `argv` (flags override variables). Throws one
+ * ConfigError listing every problem, including those that involve two settings.
+ */
+export function parseSinkConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): SinkConfig {
+  let config: SinkConfig | undefined;
+  const problems: ConfigProblem[] = [];
+  try {
+    config = parseSettings(SINK_SETTINGS, env, argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (config) problems.push(...crossChecks(config));
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
+  return config;
+}
+
+function crossChecks(c: SinkConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (c.topics && c.topicPattern) problems.push({ setting: 'KAFKA_TOPICS', message: 'set KAFKA_TOPICS or KAFKA_TOPIC_PATTERN, not both' });
+  if (c.saslMechanism && (!c.saslUsername || !c.saslPassword)) {
+    problems.push({ setting: 'KAFKA_SASL_MECHANISM', message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD' });
+  }
+  if (!c.saslMechanism && (c.saslUsername || c.saslPassword)) {
+    problems.push({ setting: 'KAFKA_SASL_USERNAME', message: 'SASL credentials given without KAFKA_SASL_MECHANISM' });
+  }
+  if (!c.ssl && (c.sslCaFile || c.sslCertFile || c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL', message: 'TLS files given but KAFKA_SSL is not true' });
+  if (Boolean(c.sslCertFile) !== Boolean(c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL_CERT_FILE', message: 'a client certificate needs its key (and the reverse)' });
+  if (Boolean(c.registryUser) !== Boolean(c.registryPassword)) problems.push({ setting: 'SCHEMA_REGISTRY_USER', message: 'basic auth needs both SCHEMA_REGISTRY_USER and SCHEMA_REGISTRY_PASSWORD' });
+  if (!c.redisCluster && c.redisUrl.length > 1) problems.push({ setting: 'REDIS_URL', message: 'several URLs need REDIS_CLUSTER=true' });
+  if (c.tombstoneTtlS >= c.entryTtlS) problems.push({ setting: 'CACHE_TOMBSTONE_TTL_S', message: 'must be shorter than CACHE_ENTRY_TTL_S' });
+  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
+    problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
+  }
+  return problems;
+}

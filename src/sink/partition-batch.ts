@@ -1,0 +1,140 @@
+/**
+ * Processing of one kafkajs batch (one partition, in offset order): parse, decode + map + coalesce
+ * + apply in chunks, dead-letter poison records, then resolve and commit the chunk's offsets.
+ * Nothing is committed past a record that was neither applied nor dead-lettered (DESIGN.md §5).
+ */
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { OutboxCacheError, errorMessage } from '../errors.js';
+import type { OutboxEvent } from '../outbox/event.js';
+import { retry } from '../retry.js';
+import type { Logger } from '../ops/logger.js';
+import type { SinkMetrics } from '../ops/metrics.js';
+import type { ApplyReport, ApplyStep } from './apply-step.js';
+import type { PoisonRecord } from './dead-letter.js';
+import { parseOutboxRecord } from './record.js';
+
+/** The parts of kafkajs' `eachBatch` payload this module uses. */
+export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'> & {
+  readonly batch: Pick<EachBatchPayload['batch'], 'topic' | 'partition' | 'messages'>;
+};
+
+/** What {@link processBatch} needs besides the payload. */
+export interface BatchDeps {
+  readonly step: ApplyStep;
+  /** Sends poison records to the dead-letter topic; throws (retriable) when it cannot. */
+  readonly deadLetter: (records: readonly PoisonRecord[]) => Promise<void>;
+  readonly logger: Logger;
+  readonly metrics?: SinkMetrics;
+  /** Aborted on shutdown: the chunk in progress is abandoned without committing. */
+  readonly signal: AbortSignal;
+  /** Records per apply and offset commit. */
+  readonly chunkSize: number;
+  /** Backoff while a dependency is down (ms). */
+  readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Told when this partition starts and stops waiting for a dependency (for readiness). */
+  readonly onPaused?: (paused: boolean) => void;
+  /** How often to heartbeat while a chunk is being applied or retried, ms. Default 1000. */
+  readonly heartbeatIntervalMs?: number;
+}
+
+/**
+ * Processes `payload.batch` chunk by chunk. Outages (Redis, registry, dead-letter producer) are
+ * retried with backoff and jitter for as long as the consumer runs; the partition waits, nothing
+ * is skipped. Returns early, without committing the current chunk, on shutdown or rebalance.
+ */
+export async function processBatch(payload: BatchPayload, deps: BatchDeps): Promise<void> {
+  const { topic, partition, messages } = payload.batch;
+  const stopped = (): boolean => deps.signal.aborted || !payload.isRunning() || payload.isStale();
+  // Keeps the group membership alive while a chunk waits on Redis; kafkajs throttles the calls.
+  const timer = setInterval(() => void payload.heartbeat().catch(() => {}), deps.heartbeatIntervalMs ?? 1000);
+  try {
+    for (let start = 0; start < messages.length; start += deps.chunkSize) {
+      if (stopped()) return;
+      const chunk = messages.slice(start, start + deps.chunkSize);
+      const done = await processChunk(topic, partition, chunk, deps, stopped);
+      if (!done || stopped()) return;
+      const last = chunk[chunk.length - 1]!.offset;
+      payload.resolveOffset(last);
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      await payload.heartbeat();
+    }
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Applies and dead-letters one chunk; false when it was abandoned (shutdown or rebalance). */
+async function processChunk(
+  topic: string, partition: number, chunk: readonly KafkaMessage[], deps: BatchDeps, stopped: () => boolean,
+): Promise<boolean> {
+  const events: OutboxEvent[] = [];
+  const eventMessages: KafkaMessage[] = [];
+  const poison: PoisonRecord[] = [];
+  const toPoison = (message: KafkaMessage, err: unknown): PoisonRecord => ({
+    topic, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp, headers: message.headers,
+    code: err instanceof OutboxCacheError ? err.code : 'UNEXPECTED', message: errorMessage(err),
+  });
+  let ignored = 0;
+  for (const message of chunk) {
+    try {
+      const parsed = parseOutboxRecord({ topic, ...message });
+      if (parsed.kind === 'ignored') ignored += 1;
+      else (events.push(parsed.event), eventMessages.push(message));
+    } catch (err) {
+      poison.push(toPoison(message, err));
+    }
+  }
+  const started = performance.now();
+  const report = await untilDone('apply', deps, stopped, () => deps.step(events));
+  if (!report) return false;
+  for (const p of report.poisoned) poison.push(toPoison(eventMessages[p.index]!, p.error));
+  poison.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+  if (poison.length > 0 && !(await untilDone('dead-letter', deps, stopped, () => deps.deadLetter(poison).then(() => true)))) return false;
+  record(topic, chunk.length, ignored, events, report, poison, (performance.now() - started) / 1000, deps);
+  return true;
+}
+
+/** Runs `fn` until it succeeds; undefined when the consumer stopped first. */
+async function untilDone<T>(stage: string, deps: BatchDeps, stopped: () => boolean, fn: () => Promise<T>): Promise<T | undefined> {
+  let paused = false;
+  try {
+    return await retry(fn, {
+      initialDelayMs: deps.retry?.initialDelayMs ?? 100,
+      maxDelayMs: deps.retry?.maxDelayMs ?? 10_000,
+      signal: deps.signal,
+      // Every failure here is an outage or a bug in a dependency, never a property of one record
+      // (those are reported as poison): waiting is the only way that skips nothing.
+      shouldRetry: () => !stopped(),
+      onRetry: (err, attempt, delayMs) => {
+        if (!paused) deps.onPaused?.((paused = true));
+        deps.metrics?.retries.inc({ stage });
+        deps.logger.warn({ stage, attempt, delayMs, code: err instanceof OutboxCacheError ? err.code : undefined, err: errorMessage(err) }, `${stage} failed; retrying`);
+      },
+    });
+  } catch (err) {
+    if (stopped()) return undefined;
+    throw err;
+  } finally {
+    if (paused) deps.onPaused?.(false);
+  }
+}
+
+function record(
+  topic: string, consumed: number, ignored: number, events: readonly OutboxEvent[], report: ApplyReport,
+  poison: readonly PoisonRecord[], seconds: number, deps: BatchDeps,
+): void {
+  for (const p of poison) deps.logger.warn({ topic, partition: p.partition, offset: p.offset, code: p.code, err: p.message }, 'record dead-lettered');
+  const m = deps.metrics;
+  if (!m) return;
+  m.consumed.inc({ topic }, consumed);
+  if (ignored > 0) m.ignored.inc({ topic }, ignored);
+  if (report.applied > 0) m.applied.inc({ topic }, report.applied);
+  if (report.stale > 0) m.staleSkipped.inc({ topic }, report.stale);
+  for (const p of poison) m.deadLettered.inc({ topic, code: p.code });
+  m.batchApplySeconds.observe(seconds);
+  const now = Date.now();
+  const poisoned = new Set(report.poisoned.map((p) => p.index));
+  events.forEach((event, i) => {
+    if (!poisoned.has(i) && event.occurredAtMs > 0) m.stalenessSeconds.observe(Math.max(0, now - event.occurredAtMs) / 1000);
+  });
+}
