@@ -1,0 +1,86 @@
+/**
+ * How the guard talks to Redis: a deadline on every call, Redis failures mapped to ScriptError
+ * (retriable when the same call may succeed later), and a check that the client cannot queue
+ * commands forever while Redis is down.
+ */
+import { ConfigError, ScriptError } from '../errors.js';
+import type { GuardRedis } from './guard-scripts.js';
+
+/** Default deadline of one guard call to Redis, in milliseconds. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+
+/** Reply-error prefixes that describe a passing condition of the server, not a bad call. */
+const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|OOM|MOVED|ASK)\b/;
+
+/**
+ * Maps a failure of a Redis call to a ScriptError. Connection failures, timeouts and transient
+ * server states are retriable (`REDIS_UNAVAILABLE`); other Redis replies (script errors,
+ * WRONGTYPE) are not (`REDIS_SCRIPT_FAILED`). `what` names the operation and key, never values.
+ */
+export function toScriptError(err: unknown, what: string): ScriptError {
+  if (err instanceof ScriptError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const isReply = err instanceof Error && err.name === 'ReplyError';
+  if (isReply && !TRANSIENT_REPLIES.test(message)) {
+    return new ScriptError(`${what}: Redis refused the script: ${message}`, { code: 'REDIS_SCRIPT_FAILED', cause: err });
+  }
+  return new ScriptError(`${what}: Redis unavailable (${message}); retry later`, {
+    code: 'REDIS_UNAVAILABLE',
+    retriable: true,
+    cause: err,
+  });
+}
+
+/**
+ * Runs one Redis call with a deadline of `timeoutMs`; any failure becomes a ScriptError. A call
+ * that timed out may still run later if the client had queued it: every guard script is safe to
+ * run late (the sink's by version, fills by the read-age check on the Redis clock).
+ */
+export async function guardedCall<T>(what: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([call(), deadline]);
+  } catch (err) {
+    throw toScriptError(err, what);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Refuses a client configured to hold commands forever while Redis is down (offline queue on
+ * with `maxRetriesPerRequest: null`): the sink retries a failed batch, and each retry would add
+ * to an unbounded queue replayed in bulk on reconnection.
+ */
+export function assertBoundedQueue(redis: GuardRedis): void {
+  const cluster = redis.isCluster;
+  const options = redis.options as {
+    enableOfflineQueue?: boolean;
+    maxRetriesPerRequest?: number | null;
+    redisOptions?: { maxRetriesPerRequest?: number | null };
+  };
+  const offlineQueue = options.enableOfflineQueue !== false;
+  const retries = cluster ? options.redisOptions?.maxRetriesPerRequest : options.maxRetriesPerRequest;
+  if (offlineQueue && retries === null) {
+    const setting = cluster ? 'redisOptions.maxRetriesPerRequest' : 'maxRetriesPerRequest';
+    throw new ConfigError([
+      {
+        setting,
+        message:
+          'null with the offline queue on lets commands wait forever while Redis is down; ' +
+          'set it to a number (e.g. 1) or set enableOfflineQueue: false',
+      },
+    ]);
+  }
+}
+
+/** Positive integer check for option values, reported as a ConfigError naming the option. */
+export function positiveInteger(setting: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError([{ setting, message: `must be a positive integer, got ${value}` }]);
+  }
+  return value;
+}
