@@ -1,7 +1,12 @@
 import type { Command } from '../command.js';
+import { connectorsApplyCommand } from './connectors-apply.js';
+import { connectorsStatusCommand } from './connectors-status.js';
 
 /**
  * Every CLI command, in the order `--help` lists them. Each lives in its own file in this folder
  * and is added here with one line.
  */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [
+  connectorsApplyCommand,
+  connectorsStatusCommand,
+];
