@@ -126,6 +126,11 @@ export const fields = {
       .refine((s) => /^[0-9]+$/.test(s), 'must be a whole number')
       .transform(Number)
       .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`),
+  optionalInt: (min: number, max: number) =>
+    z.string().optional()
+      .refine((s) => s === undefined || /^[0-9]+$/.test(s), 'must be a whole number')
+      .transform((s) => (s === undefined ? undefined : Number(s)))
+      .refine((n) => n === undefined || (n >= min && n <= max), `must be between ${min} and ${max}`),
   url: (protocols: readonly string[], what: string) =>
     z.string({ error: `${what} is required` }).refine((s) => {
       try {

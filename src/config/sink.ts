@@ -3,6 +3,7 @@
  * The README's sink section documents the same table.
  */
 import { z } from 'zod';
+import { resolveCacheTtl } from '../cache/cache-ttl.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { AGGREGATE_TYPE_PATTERN } from '../outbox/event.js';
 import { fields, parseSettings, setting, type SettingsValue } from './settings.js';
@@ -52,8 +53,9 @@ export const SINK_SETTINGS = {
     env: 'CACHE_NAMESPACES', flag: 'namespaces', doc: 'comma-separated namespaces keys may fall in (<prefix><namespace>:...); default: the event\'s own aggregate type',
     schema: fields.optionalList().refine((xs) => xs === undefined || (xs.length > 0 && xs.every((x) => AGGREGATE_TYPE_PATTERN.test(x) || /^[A-Za-z0-9_.-]+$/.test(x))), 'must list namespaces made of letters, digits, _ . -'),
   }),
-  entryTtlS: setting({ env: 'CACHE_ENTRY_TTL_S', flag: 'entry-ttl', schema: fields.int(86_400, 1, 31_536_000), doc: 'TTL of cache entries written through, seconds (default 86400)' }),
-  tombstoneTtlS: setting({ env: 'CACHE_TOMBSTONE_TTL_S', flag: 'tombstone-ttl', schema: fields.int(300, 1, 31_536_000), doc: 'TTL of tombstones, seconds; must be shorter than the entry TTL (default 300)' }),
+  entryTtlMs: setting({ env: 'CACHE_ENTRY_TTL_MS', flag: 'entry-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of entries written through, ms (default 3600000); same value as the read path' }),
+  negativeTtlMs: setting({ env: 'CACHE_NEGATIVE_TTL_MS', flag: 'negative-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of "known absent" entries written on DELETE, ms (default 300000)' }),
+  tombstoneTtlMs: setting({ env: 'CACHE_TOMBSTONE_TTL_MS', flag: 'tombstone-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of tombstones, ms (default 60000); same value as the read path' }),
   mappingModule: setting({ env: 'SINK_MAPPING_MODULE', flag: 'mapping', schema: fields.optional(), doc: 'path of an ES module whose default export maps aggregate types to mapping functions' }),
   concurrency: setting({ env: 'SINK_PARTITION_CONCURRENCY', flag: 'concurrency', schema: fields.int(8, 1, 1024), doc: 'partitions processed in parallel (default 8)' }),
   batchSize: setting({ env: 'SINK_BATCH_SIZE', flag: 'batch-size', schema: fields.int(2000, 1, 100_000), doc: 'records per Redis apply and offset commit (default 2000)' }),
@@ -118,9 +120,24 @@ function crossChecks(c: SinkConfig): ConfigProblem[] {
   if (Boolean(c.sslCertFile) !== Boolean(c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL_CERT_FILE', message: 'a client certificate needs its key (and the reverse)' });
   if (Boolean(c.registryUser) !== Boolean(c.registryPassword)) problems.push({ setting: 'SCHEMA_REGISTRY_USER', message: 'basic auth needs both SCHEMA_REGISTRY_USER and SCHEMA_REGISTRY_PASSWORD' });
   if (!c.redisCluster && c.redisUrl.length > 1) problems.push({ setting: 'REDIS_URL', message: 'several URLs need REDIS_CLUSTER=true' });
-  if (c.tombstoneTtlS >= c.entryTtlS) problems.push({ setting: 'CACHE_TOMBSTONE_TTL_S', message: 'must be shorter than CACHE_ENTRY_TTL_S' });
+  problems.push(...ttlProblems(c));
   if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
     problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
   }
   return problems;
+}
+
+const TTL_ENV: Readonly<Record<string, string>> = {
+  entryTtlMs: 'CACHE_ENTRY_TTL_MS', negativeTtlMs: 'CACHE_NEGATIVE_TTL_MS', tombstoneTtlMs: 'CACHE_TOMBSTONE_TTL_MS',
+};
+
+/** The guard's TTL invariants (entries and "known absent" outlive tombstones), named by variable. */
+function ttlProblems(c: SinkConfig): ConfigProblem[] {
+  try {
+    resolveCacheTtl({ entryTtlMs: c.entryTtlMs, negativeTtlMs: c.negativeTtlMs, tombstoneTtlMs: c.tombstoneTtlMs });
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => ({ setting: TTL_ENV[p.setting] ?? p.setting, message: p.message }));
+  }
 }

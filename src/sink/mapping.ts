@@ -6,7 +6,7 @@ import type { CacheAction } from '../cache/actions.js';
 import type { DecodedValue } from '../codec/types.js';
 import { MappingError, errorMessage } from '../errors.js';
 import type { OutboxEvent } from '../outbox/event.js';
-import { MAX_VERSION } from './record.js';
+import { MAX_VERSION } from '../cache/stored-value.js';
 
 /** Full Avro name of the standard cache-change event (schemas/avro), recognised by the default mapping. */
 export const CACHE_CHANGE_SCHEMA_NAME = 'io.outboxcache.CacheChange';

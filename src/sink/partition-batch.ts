@@ -78,8 +78,12 @@ async function processChunk(
   for (const message of chunk) {
     try {
       const parsed = parseOutboxRecord({ topic, ...message });
-      if (parsed.kind === 'ignored') ignored += 1;
-      else (events.push(parsed.event), eventMessages.push(message));
+      if (parsed.kind === 'ignored') {
+        ignored += 1;
+      } else {
+        events.push(parsed.event);
+        eventMessages.push(message);
+      }
     } catch (err) {
       poison.push(toPoison(message, err));
     }

@@ -4,14 +4,12 @@
  * tests feed it captured bytes.
  */
 import type { IHeaders } from 'kafkajs';
+import { MAX_VERSION } from '../cache/stored-value.js';
 import { DecodeError } from '../errors.js';
 import { AGGREGATE_TYPE_PATTERN, type OutboxEvent } from '../outbox/event.js';
 
 /** Prefix of every outbox topic; the rest of the name is the aggregate type. */
 export const OUTBOX_TOPIC_PREFIX = 'outbox.event.';
-
-/** Largest aggregate version (BIGINT, 2^63-1). */
-export const MAX_VERSION = 2n ** 63n - 1n;
 
 /** The parts of a Kafka record the sink reads (a kafkajs `KafkaMessage` plus its topic). */
 export interface KafkaRecord {

@@ -31,6 +31,8 @@ export interface SinkOptions {
   readonly chunkSize?: number;
   /** Backoff while Redis, the registry or the dead-letter producer is down, ms. */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Longest a fetch waits for new records on the broker, ms. Default 1000. */
+  readonly maxWaitTimeMs?: number;
   /** Kafka group session timeout, ms. Default 30000. */
   readonly sessionTimeoutMs?: number;
 }
@@ -53,6 +55,8 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     groupId: options.groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3000,
+    // Bounds how long a shutdown waits for an idle long-poll fetch to return.
+    maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
   });
   let joined = false;
   let healthy = true;

@@ -50,3 +50,10 @@ describe('parseSinkConfig', () => {
     }
   });
 });
+
+describe('TTL settings', () => {
+  it('checks the guard invariant and names the variable', () => {
+    expect(problems({ ...minimal, CACHE_TOMBSTONE_TTL_MS: '600000', CACHE_ENTRY_TTL_MS: '60000' })).toEqual(['CACHE_ENTRY_TTL_MS', 'CACHE_NEGATIVE_TTL_MS']);
+    expect(parseSinkConfig({ ...minimal, CACHE_ENTRY_TTL_MS: '7200000' }).entryTtlMs).toBe(7_200_000);
+  });
+});
