@@ -1,15 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
 import { encodeFrame, parseFrame } from '../../src/codec/framing.js';
+import { loadDebeziumFixture } from './fixture.js';
 
-interface FixtureRecord {
-  readonly value_hex: string;
-  readonly decoded_schema_id: number | null;
-}
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8'),
-) as { records: FixtureRecord[] };
+const fixture = loadDebeziumFixture();
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
