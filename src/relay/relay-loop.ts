@@ -1,0 +1,227 @@
+/**
+ * The relay's moving parts once started: the binlog tail fills a queue of committed transactions,
+ * one loop applies them in batches (retrying outages) and stores the position behind them. A
+ * broken binlog stream is reopened from the last transaction boundary it delivered.
+ */
+import { errorMessage } from '../errors.js';
+import type { OutboxEvent } from '../outbox/event.js';
+import { retry, sleep, type RetryOptions } from '../retry.js';
+import { RelayError } from './errors.js';
+import type { RelayLogger } from './logger.js';
+import { formatPosition, type BinlogPosition } from './position.js';
+import type { CommittedTransaction } from './transaction-assembler.js';
+import { TransactionQueue, type RelayBatch } from './transaction-queue.js';
+
+/** A batch that was applied: its events (commit order) and the position after it. */
+export type RelayBatchInfo = RelayBatch;
+
+/** Counters and positions of a running relay. */
+export interface RelayStats {
+  /** Committed transactions received (the relay's own checkpoint writes excluded). */
+  readonly transactions: number;
+  /** Events applied. */
+  readonly events: number;
+  /** `apply` calls that succeeded. */
+  readonly batches: number;
+  /** Outbox rows skipped because they could not be events (each logged at error level). */
+  readonly invalidRows: number;
+  /** Times the binlog stream was reopened after a connection loss. */
+  readonly reconnects: number;
+  /** Events received and not yet applied. */
+  readonly queuedEvents: number;
+  /** Position after the last applied batch. */
+  readonly appliedPosition: BinlogPosition;
+  /** Position last stored in MySQL (where a restart resumes). */
+  readonly storedPosition: BinlogPosition;
+}
+
+/** The part of a binlog tail the loop drives. */
+export interface TailHandle {
+  pause(): void;
+  resume(): void;
+  stop(): Promise<void>;
+  readonly lastPosition: BinlogPosition;
+}
+
+/** Callbacks a tail reports to. */
+export interface TailHandlers {
+  readonly onTransaction: (tx: CommittedTransaction) => void;
+  readonly onError: (err: RelayError) => void;
+}
+
+/** What {@link RelayLoop} needs; durations in milliseconds. */
+export interface RelayLoopOptions {
+  readonly relayName: string;
+  readonly apply: (events: readonly OutboxEvent[]) => Promise<unknown>;
+  readonly signal: AbortSignal;
+  readonly logger: RelayLogger;
+  readonly store: { save(position: BinlogPosition): Promise<void> };
+  readonly openTail: (from: BinlogPosition, handlers: TailHandlers) => Promise<TailHandle>;
+  /** Position already stored, where the first tail starts. */
+  readonly start: BinlogPosition;
+  readonly maxBatchEvents?: number;
+  readonly batchLingerMs?: number;
+  readonly maxQueuedEvents?: number;
+  readonly checkpointIntervalMs?: number;
+  readonly retryDelays?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  readonly onBatchApplied?: (batch: RelayBatchInfo) => void;
+}
+
+/** Runs one relay; see the module comment. */
+export class RelayLoop {
+  private readonly queue = new TransactionQueue();
+  private readonly failure = new AbortController();
+  private readonly stop: AbortSignal;
+  private readonly handlers: TailHandlers;
+  private tail: TailHandle | undefined;
+  /** True while the loop holds the tail paused for back-pressure. */
+  private paused = false;
+  private reconnecting: Promise<void> | undefined;
+  private fatal: RelayError | undefined;
+  private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0 };
+  private applied: BinlogPosition;
+  private stored: BinlogPosition;
+
+  constructor(private readonly options: RelayLoopOptions) {
+    this.stop = AbortSignal.any([options.signal, this.failure.signal]);
+    this.applied = options.start;
+    this.stored = options.start;
+    this.handlers = { onTransaction: (tx) => this.onTransaction(tx), onError: (err) => this.onTailError(err) };
+  }
+
+  /** Opens the first binlog stream at `start`. */
+  async open(): Promise<void> {
+    this.tail = await this.options.openTail(this.options.start, this.handlers);
+  }
+
+  /** Counters and positions. */
+  stats(): RelayStats {
+    return { ...this.counts, queuedEvents: this.queue.eventCount, appliedPosition: this.applied, storedPosition: this.stored };
+  }
+
+  /**
+   * Applies batches until `signal` aborts (resolves) or a non-retriable error stops the relay
+   * (rejects). Either way the position of every fully applied batch is stored before it settles.
+   */
+  async run(): Promise<void> {
+    const { logger, relayName } = this.options;
+    const maxBatch = this.options.maxBatchEvents ?? 500;
+    const linger = this.options.batchLingerMs ?? 0;
+    const interval = this.options.checkpointIntervalMs ?? 1_000;
+    let pending: BinlogPosition | undefined;
+    let lastSave = Date.now();
+    try {
+      while (!this.stop.aborted) {
+        const waitMs = pending ? lastSave + interval - Date.now() : interval;
+        if (await this.queue.waitForEntries(waitMs, this.stop)) {
+          if (linger > 0 && this.queue.eventCount < maxBatch) await sleep(linger, this.stop);
+          const batch = this.queue.take(maxBatch) as RelayBatch;
+          if (this.paused && this.queue.eventCount <= this.maxQueued() / 2) {
+            this.paused = false;
+            this.tail?.resume();
+          }
+          if (batch.events.length > 0) {
+            await retry(() => this.options.apply(batch.events), this.retryOptions('apply'));
+            this.counts.events += batch.events.length;
+            this.counts.batches += 1;
+            this.options.onBatchApplied?.(batch);
+          }
+          pending = batch.position;
+          this.applied = batch.position;
+        }
+        if (pending && Date.now() - lastSave >= interval) {
+          const position = pending;
+          await retry(() => this.options.store.save(position), this.retryOptions('position save'));
+          this.stored = position;
+          pending = undefined;
+          lastSave = Date.now();
+        }
+      }
+    } catch (err) {
+      // Aborting during a retry's wait abandons the batch: its position was never marked applied.
+      if (!this.options.signal.aborted) this.fail(asRelayError(err));
+    } finally {
+      await this.reconnecting;
+      await this.tail?.stop();
+      if (pending) await this.finalSave(pending);
+    }
+    logger.info({ relay: relayName, position: formatPosition(this.stored), ...this.counts }, 'relay stopped');
+    if (this.fatal) throw this.fatal;
+  }
+
+  private onTransaction(tx: CommittedTransaction): void {
+    for (const err of tx.invalid) {
+      this.counts.invalidRows += 1;
+      this.options.logger.error({ relay: this.options.relayName, position: formatPosition(tx.position), code: err.code }, err.message);
+    }
+    if (tx.ownCheckpoint) return;
+    this.counts.transactions += 1;
+    this.queue.push(tx.events, tx.position);
+    if (!this.paused && this.queue.eventCount >= this.maxQueued()) {
+      this.paused = true;
+      this.tail?.pause();
+    }
+  }
+
+  private onTailError(err: RelayError): void {
+    if (this.stop.aborted) return;
+    if (!err.retriable) {
+      this.fail(err);
+      return;
+    }
+    const from = this.tail?.lastPosition ?? this.applied;
+    this.options.logger.warn({ relay: this.options.relayName, position: formatPosition(from), code: err.code, error: err.message },
+      'binlog stream lost; reopening');
+    this.reconnecting = this.reconnect(from);
+  }
+
+  private async reconnect(from: BinlogPosition): Promise<void> {
+    const old = this.tail;
+    this.tail = undefined;
+    this.paused = false;
+    await old?.stop();
+    try {
+      const tail = await retry(() => this.options.openTail(from, this.handlers), this.retryOptions('binlog reconnect'));
+      if (this.stop.aborted) await tail.stop();
+      else this.tail = tail;
+      this.counts.reconnects += 1;
+    } catch (err) {
+      if (!this.stop.aborted) this.fail(asRelayError(err));
+    }
+  }
+
+  private async finalSave(position: BinlogPosition): Promise<void> {
+    try {
+      await retry(() => this.options.store.save(position), { ...this.options.retryDelays, maxAttempts: 3 });
+      this.stored = position;
+    } catch (err) {
+      this.options.logger.warn({ relay: this.options.relayName, position: formatPosition(position), error: errorMessage(err) },
+        'could not store the final position; the next start re-delivers from the previous one');
+    }
+  }
+
+  private fail(err: RelayError): void {
+    this.fatal ??= err;
+    this.options.logger.error({ relay: this.options.relayName, code: err.code }, err.message);
+    this.failure.abort();
+  }
+
+  private maxQueued(): number {
+    return this.options.maxQueuedEvents ?? 20_000;
+  }
+
+  private retryOptions(what: string): RetryOptions {
+    return {
+      ...this.options.retryDelays,
+      signal: this.stop,
+      onRetry: (err, attempt, delayMs) =>
+        this.options.logger.warn({ relay: this.options.relayName, attempt, delayMs, error: errorMessage(err) }, `${what} failed; retrying`),
+    };
+  }
+}
+
+function asRelayError(err: unknown): RelayError {
+  if (err instanceof RelayError) return err;
+  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : 'RELAY_FAILED';
+  return new RelayError(errorMessage(err), { code, cause: err });
+}
