@@ -1,12 +1,16 @@
 import type { Command } from '../command.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
+import { migrateCommand } from './migrate.js';
+import { outboxPurgeCommand } from './outbox-purge.js';
 
 /**
  * Every CLI command, in the order `--help` lists them. Each lives in its own file in this folder
  * and is added here with one line.
  */
 export const COMMANDS: readonly Command[] = [
+  migrateCommand,
+  outboxPurgeCommand,
   connectorsApplyCommand,
   connectorsStatusCommand,
 ];

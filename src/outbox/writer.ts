@@ -1,0 +1,198 @@
+/**
+ * The outbox writer for mysql2/promise (DESIGN.md §2): adds one event row to the caller's open
+ * transaction, so the event commits (or rolls back) together with the domain rows. By default
+ * the row is deleted again in the same transaction: the binlog keeps the INSERT, the table stays
+ * empty.
+ */
+import type { Connection, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import { OutboxWriteError } from '../errors.js';
+import type { OutboxEvent } from './event.js';
+import { deleteEventSql, formatDateTime3, insertEventSql, isTransactional, outboxTableName, SERVER_STATUS, type OutboxTableName, type SqlParam } from './sql.js';
+import { prepareOutboxEvent, type NewOutboxEvent } from './validate.js';
+
+/** Options of the writer. */
+export interface OutboxWriterOptions {
+  /** Outbox table, `table` or `database.table`. Default `outbox`. */
+  readonly table?: string;
+  /**
+   * Keep the row after inserting it (for audits or a poller); remove old rows later with
+   * `outbox-cache outbox purge`. Default false: delete it in the same transaction.
+   */
+  readonly keep?: boolean;
+  /** Clock for events without `occurredAt`, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/**
+ * Publishes `event` inside the transaction open on `conn` and resolves to the event exactly as
+ * the relay or Debezium will read it from the binlog.
+ *
+ * Order of work: the event is validated and Avro-encoded first (an {@link InvalidOutboxEventError}
+ * names the bad field and nothing is sent); then one round trip checks that `conn` is in a
+ * transaction (or has autocommit off), so an event can never be committed on its own; then
+ * INSERT and, unless `keep`, DELETE. SQL failures reject with an OutboxWriteError whose `cause`
+ * is the mysql2 error; `retriable` is true only when retrying the whole transaction may succeed
+ * (deadlock, lock wait timeout, lost connection). The caller's transaction decides the outcome.
+ */
+export async function publishEvent(
+  conn: Connection | PoolConnection,
+  event: NewOutboxEvent,
+  options: OutboxWriterOptions = {},
+): Promise<OutboxEvent> {
+  const table = outboxTableName(options.table);
+  const prepared = prepareOutboxEvent(event, options.now);
+  await assertInTransaction(conn);
+  return writeEvent(conn, prepared, table, options.keep === true);
+}
+
+/** INSERT (and unless `keep`, DELETE) of a validated event; the caller guarantees a transaction. */
+async function writeEvent(conn: Connection, event: OutboxEvent, table: OutboxTableName, keep: boolean): Promise<OutboxEvent> {
+  const row: SqlParam[] = [
+    event.id, event.aggregateType, event.aggregateId, event.type,
+    event.version, formatDateTime3(event.occurredAtMs), event.payload,
+  ];
+  const inserted = await sql(conn, 'insert', insertEventSql(table), row);
+  if (inserted.affectedRows !== 1) throw unexpected('insert', inserted.affectedRows);
+  if (!keep) {
+    const deleted = await sql(conn, 'delete', deleteEventSql(table), [event.id]);
+    if (deleted.affectedRows !== 1) throw unexpected('delete', deleted.affectedRows);
+  }
+  return event;
+}
+
+/**
+ * Rejects with OutboxWriteError `OUTBOX_NOT_IN_TRANSACTION` unless a statement sent on `conn`
+ * now would stay uncommitted until the caller commits. Reads the server status flags of an OK
+ * packet (`DO 0`): SERVER_STATUS_IN_TRANS and SERVER_STATUS_AUTOCOMMIT are protocol flags set the
+ * same way by MySQL 8 and MariaDB, so the check needs no server-specific variable
+ * (`@@in_transaction` exists only on MariaDB). A Pool is refused outright: each of its queries
+ * may run on a different connection.
+ */
+export async function assertInTransaction(conn: Connection | PoolConnection): Promise<void> {
+  if (typeof (conn as Partial<Pool>).getConnection === 'function') {
+    throw new OutboxWriteError(
+      'publishEvent needs the connection that holds your transaction, not a Pool (use pool.getConnection() or withOutboxTransaction)',
+      { code: 'OUTBOX_NOT_IN_TRANSACTION' },
+    );
+  }
+  const status = await sql(conn, 'transaction check', 'DO 0', undefined);
+  if (!isTransactional(status.serverStatus)) {
+    throw new OutboxWriteError(
+      'no transaction is open on this connection: publishing now would commit the event on its own. ' +
+        'Call it between beginTransaction() and commit(), or use withOutboxTransaction()',
+      { code: 'OUTBOX_NOT_IN_TRANSACTION' },
+    );
+  }
+}
+
+/** Publishes one event in the transaction of {@link withOutboxTransaction}. */
+export type PublishFn = (event: NewOutboxEvent) => Promise<OutboxEvent>;
+
+/**
+ * Runs `fn` in a new transaction and commits when it resolves, or rolls back and rethrows when
+ * it rejects. `db` is a Pool (a connection is taken and always released; destroyed if its state
+ * is unknown; pooled connections are expected in autocommit mode, the mysql2 default) or a
+ * Connection not already in a transaction. `publish` only works while `fn` runs.
+ *
+ * The transaction is opened with `SET autocommit = 0` rather than START TRANSACTION: then no
+ * statement can ever commit on its own while `fn` runs (not even after a COMMIT inside `fn`),
+ * so `publish` needs no per-event transaction check. Setting autocommit back to 1 commits
+ * (documented MySQL and MariaDB behaviour): the same round trips as START TRANSACTION/COMMIT.
+ * A failed commit rejects with OutboxWriteError `OUTBOX_COMMIT_FAILED` (if the connection was
+ * lost, whether the transaction committed is unknown).
+ */
+export async function withOutboxTransaction<T>(
+  db: Pool | Connection,
+  fn: (conn: Connection, publish: PublishFn) => Promise<T>,
+  options: OutboxWriterOptions = {},
+): Promise<T> {
+  const table = outboxTableName(options.table);
+  const pool = typeof (db as Partial<Pool>).getConnection === 'function' ? (db as Pool) : undefined;
+  const conn: Connection | PoolConnection = pool ? await pool.getConnection() : db;
+  let open = false;
+  let healthy = true;
+  let autocommitWasOn = true;
+  const publish: PublishFn = async (event) => {
+    if (!open) throw new OutboxWriteError('publish was called outside its transaction', { code: 'OUTBOX_NOT_IN_TRANSACTION' });
+    return writeEvent(conn, prepareOutboxEvent(event, options.now), table, options.keep === true);
+  };
+  try {
+    if (!pool) {
+      // Opening a transaction would silently commit whatever the caller already had open.
+      const status = (await sql(conn, 'transaction check', 'DO 0', undefined)).serverStatus;
+      if (status & SERVER_STATUS.IN_TRANS) {
+        throw new OutboxWriteError('withOutboxTransaction was given a connection that is already in a transaction; use publishEvent there', {
+          code: 'OUTBOX_ALREADY_IN_TRANSACTION',
+        });
+      }
+      autocommitWasOn = (status & SERVER_STATUS.AUTOCOMMIT) !== 0;
+    }
+    await sql(conn, 'begin', 'SET autocommit = 0', undefined);
+    open = true;
+    let result: T;
+    try {
+      result = await fn(conn, publish);
+    } catch (err) {
+      open = false;
+      healthy = await rollbackQuietly(conn, autocommitWasOn);
+      throw err;
+    }
+    open = false;
+    try {
+      await conn.query(autocommitWasOn ? 'SET autocommit = 1' : 'COMMIT');
+    } catch (err) {
+      healthy = await rollbackQuietly(conn, autocommitWasOn);
+      throw new OutboxWriteError(`commit failed: ${messageOf(err)}`, { code: 'OUTBOX_COMMIT_FAILED', retriable: isRetriableSqlError(err), cause: err });
+    }
+    return result;
+  } finally {
+    open = false;
+    if (pool) {
+      const pooled = conn as PoolConnection;
+      if (healthy) pooled.release();
+      else pooled.destroy();
+    }
+  }
+}
+
+/** Rolls back and restores autocommit; false when that failed, i.e. the connection's state is unknown. */
+async function rollbackQuietly(conn: Connection, autocommitWasOn: boolean): Promise<boolean> {
+  try {
+    await conn.query('ROLLBACK');
+    if (autocommitWasOn) await conn.query('SET autocommit = 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sql(conn: Connection, what: string, text: string, params: SqlParam[] | undefined): Promise<ResultSetHeader> {
+  try {
+    const [result] = params === undefined ? await conn.query<ResultSetHeader>(text) : await conn.execute<ResultSetHeader>(text, params);
+    return result;
+  } catch (err) {
+    throw new OutboxWriteError(`outbox ${what} failed: ${messageOf(err)}`, {
+      code: 'OUTBOX_WRITE_FAILED',
+      retriable: isRetriableSqlError(err),
+      cause: err,
+    });
+  }
+}
+
+function unexpected(what: string, affected: number): OutboxWriteError {
+  return new OutboxWriteError(`outbox ${what} affected ${affected} rows instead of 1`, { code: 'OUTBOX_WRITE_FAILED' });
+}
+
+// ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK: the server rolled back (part of) the transaction; a
+// fresh attempt of the whole transaction may succeed. mysql2 marks lost connections `fatal`.
+const RETRIABLE_ERRNOS = new Set([1205, 1213]);
+
+/** True when a mysql2 error means "retry the whole transaction later" rather than "bad input". */
+export function isRetriableSqlError(err: unknown): boolean {
+  const e = err as { errno?: unknown; fatal?: unknown } | null;
+  return typeof e === 'object' && e !== null && (e.fatal === true || RETRIABLE_ERRNOS.has(e.errno as number));
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,61 @@
+/** Pure SQL helpers of the outbox: table names, DATETIME(3) text, status flags, DDL, durations. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/cli/commands/outbox-purge.js';
+import { compareColumns, OUTBOX_DDL_FILE, outboxDdlFor } from '../../src/outbox/migrate.js';
+import { formatDateTime3, isTransactional, outboxTableName } from '../../src/outbox/sql.js';
+
+describe('outbox SQL helpers', () => {
+  it('accepts table and database.table names and refuses anything else', () => {
+    expect(outboxTableName()).toMatchObject({ sql: '`outbox`', table: 'outbox' });
+    expect(outboxTableName('app.outbox_2')).toMatchObject({ sql: '`app`.`outbox_2`', database: 'app', table: 'outbox_2' });
+    for (const bad of ['', 'a.b.c', 'out-box', 'x`; DROP TABLE y', 'a.', `${'a'.repeat(65)}`]) {
+      expect(() => outboxTableName(bad), bad).toThrow(expect.objectContaining({ code: 'OUTBOX_INVALID_TABLE' }));
+    }
+  });
+
+  it('formats DATETIME(3) text in UTC whatever the local time zone', () => {
+    expect(formatDateTime3(Date.UTC(2025, 0, 2, 3, 4, 5, 6))).toBe('2025-01-02 03:04:05.006');
+    expect(formatDateTime3(Date.UTC(1000, 0, 1))).toBe('1000-01-01 00:00:00.000');
+  });
+
+  it('reads the transaction state from the server status flags', () => {
+    expect(isTransactional(0x0002)).toBe(false); // autocommit, idle
+    expect(isTransactional(0x0003)).toBe(true); // autocommit, in a transaction
+    expect(isTransactional(0x0000)).toBe(true); // autocommit off: nothing commits on its own
+    expect(isTransactional(0x4002)).toBe(false); // other flags do not matter
+  });
+
+  it('builds the DDL for another table name from the shipped file, as one statement', () => {
+    const text = readFileSync(OUTBOX_DDL_FILE, 'utf8');
+    const ddl = outboxDdlFor(text, outboxTableName('app.events'));
+    expect(ddl.startsWith('CREATE TABLE IF NOT EXISTS `app`.`events` (')).toBe(true);
+    expect(ddl).not.toMatch(/;|--/);
+    for (const column of ['id', 'aggregatetype', 'aggregateid', 'type', 'version', 'occurred_at', 'payload']) {
+      expect(ddl).toMatch(new RegExp(`^\\s+${column}\\s`, 'm'));
+    }
+  });
+
+  it('compares columns with the contract', () => {
+    const good = [
+      { name: 'id', type: 'char', length: 36, precision: null },
+      { name: 'aggregatetype', type: 'varchar', length: 64, precision: null },
+      { name: 'aggregateid', type: 'varchar', length: 255, precision: null },
+      { name: 'type', type: 'varchar', length: 128, precision: null },
+      { name: 'version', type: 'bigint', length: null, precision: null },
+      { name: 'occurred_at', type: 'datetime', length: null, precision: 3 },
+      { name: 'payload', type: 'mediumblob', length: '16777215', precision: null },
+    ];
+    expect(compareColumns(good)).toEqual([]);
+    const bad = good.filter((c) => c.name !== 'type').map((c) => (c.name === 'payload' ? { ...c, type: 'blob' } : c));
+    expect(compareColumns(bad)).toEqual(['column type is missing', 'column payload is blob(16777215), expected mediumblob']);
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('30m')).toBe(1_800_000);
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('1h')).toBe(3_600_000);
+    for (const bad of ['', '0s', '1', 'h', '1.5h', '-1h', '1w']) expect(parseDuration(bad), bad).toBeUndefined();
+  });
+});
