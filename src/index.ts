@@ -6,7 +6,7 @@ export * from './errors.js';
 export { retry, sleep, type RetryOptions } from './retry.js';
 export { parseOutboxRecord, parseVersion, lastHeader, type KafkaRecord, type ParsedRecord } from './sink/record.js';
 export {
-  mapEvent, defaultActions, defineMappings, CACHE_CHANGE_SCHEMA_NAME,
+  mapEvent, defaultActions, defineMappings,
   type AggregateMapping, type MappingModule, type MappingContext, type MappingOptions,
 } from './sink/mapping.js';
 export { loadMappingModule } from './sink/mapping-loader.js';

@@ -22,6 +22,7 @@ export const SINK_SETTINGS = {
     schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
   }),
   fromBeginning: setting({ env: 'KAFKA_FROM_BEGINNING', flag: 'from-beginning', schema: fields.bool(true), doc: 'a new consumer group starts at the earliest offset (default true)' }),
+  sessionTimeoutMs: setting({ env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', schema: fields.int(30_000, 3000, 300_000), doc: 'consumer group session timeout, ms: how soon a dead sink\'s partitions move to another (default 30000)' }),
   ssl: setting({ env: 'KAFKA_SSL', flag: 'kafka-ssl', schema: fields.bool(false), doc: 'connect to Kafka over TLS (default false)' }),
   sslCaFile: setting({ env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', schema: fields.optional(), doc: 'PEM file of the CA that signed the brokers\' certificates' }),
   sslCertFile: setting({ env: 'KAFKA_SSL_CERT_FILE', flag: 'kafka-ssl-cert-file', schema: fields.optional(), doc: 'PEM client certificate (mutual TLS)' }),

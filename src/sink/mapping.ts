@@ -3,13 +3,12 @@
  * user-supplied functions per aggregate type. Pure; shared by the sink and the binlog relay.
  */
 import type { CacheAction } from '../cache/actions.js';
+import { CACHE_CHANGE_SCHEMA_NAME, type CacheChange } from '../codec/cache-change.js';
 import type { DecodedValue } from '../codec/types.js';
 import { MappingError, errorMessage } from '../errors.js';
 import type { OutboxEvent } from '../outbox/event.js';
 import { MAX_VERSION } from '../cache/stored-value.js';
 
-/** Full Avro name of the standard cache-change event (schemas/avro), recognised by the default mapping. */
-export const CACHE_CHANGE_SCHEMA_NAME = 'io.outboxcache.CacheChange';
 
 /** Helpers handed to every mapping function. */
 export interface MappingContext {
@@ -52,16 +51,8 @@ export interface MappingOptions {
   readonly mappings?: MappingModule;
 }
 
-interface CacheChange {
-  readonly entity: string;
-  readonly id: string;
-  readonly version?: unknown;
-  readonly operation: 'UPSERT' | 'DELETE' | 'INVALIDATE';
-  readonly value: Buffer | null;
-  readonly extraKeys?: readonly string[];
-}
-
-function isCacheChange(value: unknown): value is CacheChange {
+/** Shape check: the codec decodes by the writer schema, which a subject may have evolved. */
+function isCacheChangeValue(value: unknown): value is CacheChange {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.entity === 'string' && typeof v.id === 'string' &&
@@ -82,7 +73,7 @@ export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPre
     return [{ kind: 'invalidate', key: `${keyPrefix}${event.aggregateType}:${event.aggregateId}`, version: event.version }];
   }
   const change = decoded.value;
-  if (!isCacheChange(change)) {
+  if (!isCacheChangeValue(change)) {
     throw new MappingError(`${CACHE_CHANGE_SCHEMA_NAME} value lacks entity, id or operation`, { code: 'MAPPING_BAD_CACHE_CHANGE' });
   }
   // The header is the contract's version; a payload that disagrees contradicts itself.

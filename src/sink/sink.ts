@@ -2,7 +2,7 @@
  * The Kafka adapter of the sink: a kafkajs consumer group (eachBatch, autoCommit off, partitions in
  * parallel) feeding {@link processBatch}, and a producer for the dead-letter topic.
  */
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
 import type { Logger } from '../ops/logger.js';
 import type { SinkMetrics } from '../ops/metrics.js';
 import type { ApplyStep } from './apply-step.js';
@@ -50,11 +50,13 @@ export interface RunningSink {
 /** Connects, subscribes and starts consuming. Resolves once consumption has started. */
 export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const { kafka, logger, signal } = options;
-  const producer = kafka.producer({ allowAutoTopicCreation: true });
+  // Dead letters keep their key and go where Java clients would put it (murmur2).
+  const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId: options.groupId,
-    sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: 3000,
+    sessionTimeout,
+    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
     // Bounds how long a shutdown waits for an idle long-poll fetch to return.
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
   });

@@ -3,7 +3,8 @@ import type { DecodedValue } from '../../src/codec/types.js';
 import { MappingError } from '../../src/errors.js';
 import type { OutboxEvent } from '../../src/outbox/event.js';
 import { coalesceActions } from '../../src/sink/coalesce.js';
-import { CACHE_CHANGE_SCHEMA_NAME, defineMappings, inNamespaces, mapEvent } from '../../src/sink/mapping.js';
+import { CACHE_CHANGE_SCHEMA_NAME } from '../../src/codec/cache-change.js';
+import { defineMappings, inNamespaces, mapEvent } from '../../src/sink/mapping.js';
 
 const event: OutboxEvent = {
   id: 'e1', aggregateType: 'user', aggregateId: '42', type: 'UserChanged', version: 5n, occurredAtMs: 0, payload: Buffer.alloc(0),

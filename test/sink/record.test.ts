@@ -7,7 +7,7 @@ interface FixtureRecord {
   topic: string; timestamp: number; key_hex: string; value_hex: string; headers: [string, string][]; scenario: string;
 }
 const fixture = JSON.parse(
-  readFileSync('/work/shared/fixtures/debezium-2.7.4-outbox/records.json', 'utf8'),
+  readFileSync(new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8'),
 ) as { records: FixtureRecord[] };
 
 function record(overrides: Partial<Parameters<typeof parseOutboxRecord>[0]> = {}): Parameters<typeof parseOutboxRecord>[0] {

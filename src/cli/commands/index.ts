@@ -3,6 +3,7 @@ import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
+import { sinkCommand } from './sink.js';
 
 /**
  * Every CLI command, in the order `--help` lists them. Each lives in its own file in this folder
@@ -13,4 +14,5 @@ export const COMMANDS: readonly Command[] = [
   outboxPurgeCommand,
   connectorsApplyCommand,
   connectorsStatusCommand,
+  sinkCommand,
 ];
