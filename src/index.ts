@@ -12,3 +12,12 @@ export {
 export { loadMappingModule } from './sink/mapping-loader.js';
 export { coalesceActions, type CoalescedAction } from './sink/coalesce.js';
 export { createApplyStep, applyEvents, type ApplyStep, type ApplyStepOptions, type ApplyReport, type PoisonedEvent } from './sink/apply-step.js';
+export {
+  publishEvent, withOutboxTransaction, assertInTransaction, isRetriableSqlError,
+  type OutboxWriterOptions, type PublishFn,
+} from './outbox/writer.js';
+export { prepareOutboxEvent, InvalidOutboxEventError, OUTBOX_LIMITS, type NewOutboxEvent, type OutboxEventProblem } from './outbox/validate.js';
+export { updateWithVersion } from './outbox/version.js';
+export { migrateOutbox, type MigrateResult } from './outbox/migrate.js';
+export { purgeOutbox, type PurgeOptions, type PurgeResult } from './outbox/purge.js';
+export { DEFAULT_OUTBOX_TABLE } from './outbox/sql.js';
