@@ -21,3 +21,11 @@ export { updateWithVersion } from './outbox/version.js';
 export { migrateOutbox, type MigrateResult } from './outbox/migrate.js';
 export { purgeOutbox, type PurgeOptions, type PurgeResult } from './outbox/purge.js';
 export { DEFAULT_OUTBOX_TABLE } from './outbox/sql.js';
+export {
+  RedisCacheWriter, createReadThrough, createLeaseReadThrough, CACHE_TTL_DEFAULTS, applyGuard,
+  decodeStoredValue, encodeStoredValue,
+  type RedisCacheWriterOptions, type ReadThrough, type ReadThroughOptions, type ReadOptions, type ReadResult,
+  type Loaded, type FillOutcome, type LeaseReadThrough, type LeaseReadThroughOptions, type CacheTtlOptions,
+  type GuardOp, type StoredValue, type StoredState,
+} from './cache/index.js';
+export type { CacheAction, ApplyOutcome, CacheWriter } from './cache/actions.js';
