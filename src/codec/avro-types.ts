@@ -27,7 +27,7 @@ const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER);
  * Arrays and maps whose items take no bytes (e.g. `array<null>`) can claim any count in a few
  * bytes; beyond this many such items in one value, decoding is refused instead of allocating.
  */
-export const MAX_ZERO_BYTE_ITEMS = 1_000_000;
+export const MAX_ZERO_BYTE_ITEMS = 100_000;
 
 function isAvroLong(value: unknown): value is AvroLong {
   if (typeof value === 'number') return Number.isSafeInteger(value);

@@ -51,19 +51,26 @@ export function readProblem(reader: Type, writer: Type): string | undefined {
 /**
  * Decides whether `candidate` may be registered after `previous` (oldest first) under `level`.
  * BACKWARD: the candidate reads the latest; FORWARD: the latest reads the candidate; FULL: both.
- * The _TRANSITIVE variants check every previous version instead of only the latest.
+ * The _TRANSITIVE variants check every previous version instead of only the latest. `label` names
+ * a previous schema in messages (default `version <index + 1>`).
  */
-export function checkCompatibility(level: CompatibilityLevel, candidate: Type, previous: readonly Type[]): CompatibilityResult {
+export function checkCompatibility(
+  level: CompatibilityLevel,
+  candidate: Type,
+  previous: readonly Type[],
+  label: (index: number) => string = (i) => `version ${i + 1}`,
+): CompatibilityResult {
   if (level === 'NONE' || previous.length === 0) return { compatible: true, messages: [] };
-  const against = level.endsWith('_TRANSITIVE') ? previous.map((type, i) => ({ type, version: i + 1 })) : [{ type: previous[previous.length - 1] as Type, version: previous.length }];
+  const indexed = previous.map((type, i) => ({ type, version: label(i) }));
+  const against = level.endsWith('_TRANSITIVE') ? indexed : indexed.slice(-1);
   const backward = level.startsWith('BACKWARD') || level.startsWith('FULL');
   const forward = level.startsWith('FORWARD') || level.startsWith('FULL');
   const messages: string[] = [];
   for (const { type, version } of against) {
     const cannotReadOld = backward ? readProblem(candidate, type) : undefined;
-    if (cannotReadOld) messages.push(`new schema cannot read data written with version ${version}: ${cannotReadOld}`);
+    if (cannotReadOld) messages.push(`new schema cannot read data written with ${version}: ${cannotReadOld}`);
     const oldCannotRead = forward ? readProblem(type, candidate) : undefined;
-    if (oldCannotRead) messages.push(`version ${version} cannot read data written with the new schema: ${oldCannotRead}`);
+    if (oldCannotRead) messages.push(`${version} cannot read data written with the new schema: ${oldCannotRead}`);
   }
   return { compatible: messages.length === 0, messages };
 }

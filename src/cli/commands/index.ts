@@ -3,6 +3,8 @@ import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
+import { schemasCheckCommand } from './schemas-check.js';
+import { schemasPushCommand } from './schemas-push.js';
 import { sinkCommand } from './sink.js';
 
 /**
@@ -15,4 +17,6 @@ export const COMMANDS: readonly Command[] = [
   connectorsApplyCommand,
   connectorsStatusCommand,
   sinkCommand,
+  schemasCheckCommand,
+  schemasPushCommand,
 ];
