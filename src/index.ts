@@ -29,3 +29,19 @@ export {
   type GuardOp, type StoredValue, type StoredState,
 } from './cache/index.js';
 export type { CacheAction, ApplyOutcome, CacheWriter } from './cache/actions.js';
+export {
+  KafkaConnectClient, ConnectRestError, type KafkaConnectClientOptions, type PutOutcome,
+} from './connect/rest-client.js';
+export {
+  applyConnector, waitUntilRunning, sameConfig,
+  type ApplyOptions, type ApplyResult, type ConfigChange, type WaitOutcome,
+} from './connect/apply.js';
+export {
+  parseConnectorFile, resolveConnector, connectorPlaceholders, envPlaceholders,
+  type ConnectorSpec, type EnvPlaceholder,
+} from './connect/connector-file.js';
+export {
+  parseConnectorStatus, assessStatus, describeStatus, failuresOf, formatFailure, traceCauses,
+  type ConnectorStatus, type StatusVerdict, type Failure as ConnectorFailure, type StateEntry as ConnectorStateEntry,
+  type ConnectState,
+} from './connect/status.js';
