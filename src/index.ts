@@ -45,3 +45,20 @@ export {
   type ConnectorStatus, type StatusVerdict, type Failure as ConnectorFailure, type StateEntry as ConnectorStateEntry,
   type ConnectState,
 } from './connect/status.js';
+export type { WriterSchema, DecodedValue, PayloadDecoder } from './codec/types.js';
+export { encodeFrame, parseFrame, MAGIC_BYTE, FRAME_HEADER_LENGTH, MAX_SCHEMA_ID, type Frame } from './codec/framing.js';
+export { AvroCodec, type AvroCodecOptions, type AvroDecodeOptions, type RegistryReader } from './codec/codec.js';
+export { SchemaRegistryClient, RegistryError, type SchemaRegistryClientOptions, type RegisteredSchema } from './codec/registry-client.js';
+export {
+  parseAvroSchema, avroTypeName, schemaKey, invalidFields, isAvroLong, MAX_ZERO_BYTE_ITEMS,
+  type AvroSchema, type AvroLong, type InvalidField,
+} from './codec/avro-types.js';
+export { InvalidValueError, CODEC_ERROR_CODES, type CodecErrorCode } from './codec/errors.js';
+export {
+  checkCompatibility, readProblem, isCompatibilityLevel, COMPATIBILITY_LEVELS, DEFAULT_COMPATIBILITY_LEVEL,
+  type CompatibilityLevel, type CompatibilityResult,
+} from './codec/compatibility.js';
+export {
+  CACHE_CHANGE_SCHEMA_NAME, CACHE_CHANGE_SCHEMA_V1, isCacheChange, type CacheChange, type CacheChangeOperation,
+} from './codec/cache-change.js';
+export { loadSchemaManifest, MANIFEST_FILE, type SchemaManifest, type LocalSubject, type LocalSchema } from './codec/schema-manifest.js';

@@ -56,6 +56,14 @@ describe('hardened arrays and maps', () => {
     expect(reader.fromBuffer(writer.toBuffer({ dropped: ['a'], kept: { k: 'v' } }), resolver)).toEqual({ kept: { k: 'v' } });
   });
 
+  it('keep a __proto__ map key as a plain key', () => {
+    const map = parseAvroSchema({ type: 'map', values: 'string' });
+    const decoded = map.fromBuffer(Buffer.from('02125f5f70726f746f5f5f027800', 'hex')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toEqual(['__proto__']);
+    expect(decoded['__proto__']).toBe('x');
+  });
+
   it('bound arrays of zero-byte items', () => {
     const nulls = parseAvroSchema({ type: 'array', items: 'null' });
     expect(nulls.fromBuffer(Buffer.from('0600', 'hex'))).toEqual([null, null, null]);
