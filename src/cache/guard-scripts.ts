@@ -38,7 +38,7 @@ export interface GuardCommands {
   outboxCacheBeginFillBuffer(key: string): Promise<[number, Buffer | null]>;
   outboxCacheAcquireLeaseBuffer(key: string, token: string, ttlMs: number): Promise<[Buffer, Buffer?]>;
   outboxCacheFillLease(key: string, ...args: Arg[]): Promise<number>;
-  outboxCacheApplyActions(numKeys: number, ...keysAndArgs: Arg[]): Promise<string>;
+  outboxCacheApplyActions(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
 }
 
 const LUA_DIR = new URL('./lua/', import.meta.url);

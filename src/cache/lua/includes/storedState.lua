@@ -21,21 +21,15 @@ local function versionLess(a, b)
   return false
 end
 
-local VALID_STATE = { E = true, A = true, T = true, L = true }
-
 -- Reads the header only (state + at most 19 digits + ':' = 21 bytes), never the data, so a guard
 -- check costs the same whatever the value size. Returns state, version; nil when the key is
 -- missing or holds a string this module did not write, including a non-canonical version (the
--- guard then treats it as no state);
--- 'W' when the key holds another Redis type.
+-- guard then treats it as no state); 'W' when the key holds another Redis type.
 local function readHeader(key)
   local head = redis.pcall('GETRANGE', key, 0, 20)
   if type(head) == 'table' then return 'W' end
-  local colon = string.find(head, ':', 2, true)
-  if colon == nil then return nil end
-  local state, version = string.sub(head, 1, 1), string.sub(head, 2, colon - 1)
-  if not VALID_STATE[state] then return nil end
-  if version ~= '0' and not string.find(version, '^[1-9]%d*$') then return nil end
+  local state, version = string.match(head, '^([EATL])(%d+):')
+  if state == nil or (string.byte(version) == 48 and #version > 1) then return nil end
   return state, version
 end
 
