@@ -73,8 +73,10 @@ export class AvroCodec implements PayloadDecoder {
   readonly #registry: RegistryReader;
   readonly #byId = new Map<number, Promise<KnownSchema>>();
   readonly #subjectsById = new Map<number, Promise<SubjectList>>();
-  /** `id NUL subject` pairs known to match. */
-  readonly #confirmed = new Set<string>();
+  /** Schemas already fetched and parsed, for the synchronous fast path of decode. */
+  readonly #ready = new Map<number, KnownSchema>();
+  /** Subjects each id is known to be registered under. */
+  readonly #confirmed = new Map<number, Set<string>>();
   readonly #recheckMs: number;
   readonly #now: () => number;
   readonly #writers = new Map<string, Promise<WriterSchema>>();
@@ -112,10 +114,14 @@ export class AvroCodec implements PayloadDecoder {
   }
 
   #adopt(subject: string, found: { id: number; schema: string }): WriterSchema {
-    this.#confirmed.add(`${found.id}\u0000${subject}`);
+    this.#confirm(found.id, subject);
     const type = parseAvroSchema(found.schema);
     const name = avroTypeName(type);
-    if (!this.#byId.has(found.id)) this.#byId.set(found.id, Promise.resolve({ id: found.id, type, name }));
+    if (!this.#byId.has(found.id)) {
+      const known = { id: found.id, type, name };
+      this.#ready.set(found.id, known);
+      this.#byId.set(found.id, Promise.resolve(known));
+    }
     return { subject, id: found.id, name, type };
   }
 
@@ -134,11 +140,14 @@ export class AvroCodec implements PayloadDecoder {
    * Decodes a framed value. Non-retriable errors: DecodeError `DECODE_BAD_MAGIC`,
    * `DECODE_TRUNCATED`, `DECODE_INVALID_AVRO`; SchemaError `SCHEMA_UNKNOWN_ID`,
    * `SCHEMA_SUBJECT_MISMATCH`, `SCHEMA_NOT_AVRO`, `SCHEMA_UNRESOLVABLE`. Retriable SchemaError when
-   * the registry cannot answer. Avro longs come out as numbers when safe, else bigints.
+   * the registry cannot answer. Avro longs come out as numbers when safe, else bigints; `bytes`
+   * fields are Buffers sharing memory with `framed` (copy them to keep them past the record).
    */
   async decode(framed: Buffer, options: AvroDecodeOptions): Promise<DecodedValue> {
     const { schemaId, body } = parseFrame(framed);
-    const [writer] = await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, options.subject)]);
+    // Once an id is known and confirmed for the subject, decoding makes no registry call at all.
+    const ready = this.#confirmed.get(schemaId)?.has(options.subject) ? this.#ready.get(schemaId) : undefined;
+    const writer = ready ?? (await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, options.subject)]))[0];
     const reader = options.reader === undefined ? undefined : this.#readerType(options.reader);
     const resolver = reader ? this.#resolver(reader, writer) : undefined;
     let value: unknown;
@@ -161,21 +170,24 @@ export class AvroCodec implements PayloadDecoder {
         throw new SchemaError(`schema id ${id} is a ${schemaType} schema, not Avro`, { code: 'SCHEMA_NOT_AVRO' });
       }
       const type = parseAvroSchema(schema);
-      return { id, type, name: avroTypeName(type) };
+      const known = { id, type, name: avroTypeName(type) };
+      this.#ready.set(id, known);
+      return known;
     });
   }
 
   async #checkSubject(id: number, subject: string): Promise<void> {
-    const pair = `${id}\u0000${subject}`;
-    if (this.#confirmed.has(pair)) return;
+    if (this.#confirmed.get(id)?.has(subject)) return;
     const load = async (): Promise<SubjectList> => ({
       subjects: new Set((await this.#registry.getSubjectVersionsById(id)).map((v) => v.subject)),
       fetchedAt: this.#now(),
     });
-    let list = await memo(this.#subjectsById, id, load);
+    const cached = memo(this.#subjectsById, id, load);
+    let list = await cached;
     if (!list.subjects.has(subject) && this.#now() - list.fetchedAt >= this.#recheckMs) {
       // The schema may have been registered under this subject since the list was fetched.
-      if (this.#subjectsById.get(id) !== undefined) this.#subjectsById.delete(id);
+      // Concurrent callers share one re-fetch: only the first replaces the stale entry.
+      if (this.#subjectsById.get(id) === cached) this.#subjectsById.delete(id);
       list = await memo(this.#subjectsById, id, load);
     }
     if (!list.subjects.has(subject)) {
@@ -184,7 +196,13 @@ export class AvroCodec implements PayloadDecoder {
         code: 'SCHEMA_SUBJECT_MISMATCH',
       });
     }
-    this.#confirmed.add(pair);
+    this.#confirm(id, subject);
+  }
+
+  #confirm(id: number, subject: string): void {
+    const subjects = this.#confirmed.get(id);
+    if (subjects) subjects.add(subject);
+    else this.#confirmed.set(id, new Set([subject]));
   }
 
   /** Reader schemas are re-parsed once with the project's rules (long representation, hardening). */

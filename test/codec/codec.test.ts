@@ -189,6 +189,26 @@ describe('decode errors', () => {
   });
 });
 
+describe('registry outages', () => {
+  it('reports an unreachable registry as retriable SCHEMA_REGISTRY_UNREACHABLE', async () => {
+    const down = await startSchemaRegistryDouble({ preload: fixtureSchemas(fixture) });
+    const url = down.url;
+    const codec = new AvroCodec({ registry: new SchemaRegistryClient({ url, timeoutMs: 2000 }) });
+    await down.close();
+    const framed = Buffer.from(fixture.records[0]?.value_hex ?? '', 'hex');
+    const err = await rejection(codec.decode(framed, { subject: USER }));
+    expect(err).toBeInstanceOf(SchemaError);
+    expect([err.code, err.retriable]).toEqual(['SCHEMA_REGISTRY_UNREACHABLE', true]);
+  });
+
+  it('reports a registry that does not answer in time as retriable SCHEMA_REGISTRY_TIMEOUT', async () => {
+    const codec = new AvroCodec({ registry: new SchemaRegistryClient({ url: registry.url, timeoutMs: 150 }) });
+    registry.stallNext(2);
+    const err = await rejection(codec.decode(Buffer.from(fixture.records[0]?.value_hex ?? '', 'hex'), { subject: USER }));
+    expect([err.code, err.retriable]).toEqual(['SCHEMA_REGISTRY_TIMEOUT', true]);
+  });
+});
+
 describe('registry caching', () => {
   it('asks the registry once per id, even for concurrent decodes', async () => {
     const codec = newCodec();
