@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Type } from 'avsc';
 import type { WriterSchema } from '../codec/types.js';
+import { invalidFields } from '../codec/avro-types.js';
 import { encodeFrame, FRAME_HEADER_LENGTH, MAX_SCHEMA_ID } from '../codec/framing.js';
 import { OutboxWriteError } from '../errors.js';
 import { AGGREGATE_TYPE_PATTERN, outboxSubject, type OutboxEvent } from './event.js';
@@ -150,41 +151,23 @@ function isWriterSchema(s: unknown): s is WriterSchema {
 }
 
 /**
- * Problems of `value` under `type`, one per offending path (`value.a.b`, `value.items[2]`).
- * Messages name the expected type and the JavaScript kind of what was given, never the value
- * itself (values may hold personal data and errors end up in logs).
+ * Problems of `value` under `type`, one per offending path (`value.address.city`), from the
+ * codec's own check so the writer and `codec.encode` agree on what fits. Messages name the
+ * expected type and the JavaScript kind found, never the value (it may hold personal data).
  */
 function checkValue(type: Type, value: unknown): OutboxEventProblem[] {
-  const problems: OutboxEventProblem[] = [];
-  type.isValid(value, {
-    errorHook: (path, got, t) => problems.push({ field: fieldPath(path), message: `expected ${describe(t)}, got ${kindOf(got)}` }),
-  });
+  const fieldOf = (path: string): string => (path === '' ? 'value' : `value.${path}`);
+  const problems = invalidFields(type, value).map((f) => ({ field: fieldOf(f.path), message: `expected ${f.expected}, got ${f.got}` }));
   if (problems.length > 0) return problems;
-  // A second, strict pass catches misspelt field names that avsc would otherwise silently drop.
+  // A second, strict pass refuses fields the schema does not declare: avsc would silently drop
+  // them, so a misspelt optional field would publish its default instead of the intended value.
   type.isValid(value, {
     noUndeclaredFields: true,
     errorHook: (path, got, t) => {
       const declared = new Set((t as { fields?: { name: string }[] }).fields?.map((f) => f.name) ?? []);
       const extra = typeof got === 'object' && got !== null ? Object.keys(got).filter((k) => !declared.has(k)) : [];
-      problems.push({ field: fieldPath(path), message: `has fields the schema does not declare: ${extra.join(', ')}` });
+      problems.push({ field: fieldOf(path.join('.')), message: `has fields the schema does not declare: ${extra.join(', ')}` });
     },
   });
   return problems;
-}
-
-function fieldPath(path: readonly string[]): string {
-  return path.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : `${acc}.${p}`), 'value');
-}
-
-function describe(t: Type): string {
-  const union = (t as { types?: Type[] }).types;
-  if (union) return union.map((b) => b.branchName ?? b.typeName).join(' | ');
-  return t.name ?? t.typeName;
-}
-
-function kindOf(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'array';
-  if (typeof v === 'number' && !Number.isInteger(v)) return 'non-integer number';
-  return typeof v;
 }

@@ -108,7 +108,7 @@ export async function withOutboxTransaction<T>(
 ): Promise<T> {
   const table = outboxTableName(options.table);
   const pool = typeof (db as Partial<Pool>).getConnection === 'function' ? (db as Pool) : undefined;
-  const conn: Connection | PoolConnection = pool ? await pool.getConnection() : db;
+  const conn: Connection | PoolConnection = pool ? await pool.getConnection().catch(wrap('connect')) : db;
   let open = false;
   let healthy = true;
   let autocommitWasOn = true;
@@ -127,7 +127,12 @@ export async function withOutboxTransaction<T>(
       }
       autocommitWasOn = (status & SERVER_STATUS.AUTOCOMMIT) !== 0;
     }
-    await sql(conn, 'begin', 'SET autocommit = 0', undefined);
+    try {
+      await sql(conn, 'begin', 'SET autocommit = 0', undefined);
+    } catch (err) {
+      healthy = false;
+      throw err;
+    }
     open = true;
     let result: T;
     try {
@@ -167,16 +172,19 @@ async function rollbackQuietly(conn: Connection, autocommitWasOn: boolean): Prom
 }
 
 async function sql(conn: Connection, what: string, text: string, params: SqlParam[] | undefined): Promise<ResultSetHeader> {
-  try {
-    const [result] = params === undefined ? await conn.query<ResultSetHeader>(text) : await conn.execute<ResultSetHeader>(text, params);
-    return result;
-  } catch (err) {
+  const [result] = await (params === undefined ? conn.query<ResultSetHeader>(text) : conn.execute<ResultSetHeader>(text, params)).catch(wrap(what));
+  return result;
+}
+
+/** Rethrows a mysql2 error as OutboxWriteError `OUTBOX_WRITE_FAILED`, keeping it as `cause`. */
+function wrap(what: string): (err: unknown) => never {
+  return (err) => {
     throw new OutboxWriteError(`outbox ${what} failed: ${messageOf(err)}`, {
       code: 'OUTBOX_WRITE_FAILED',
       retriable: isRetriableSqlError(err),
       cause: err,
     });
-  }
+  };
 }
 
 function unexpected(what: string, affected: number): OutboxWriteError {

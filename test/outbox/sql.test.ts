@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/commands/outbox-purge.js';
 import { compareColumns, OUTBOX_DDL_FILE, outboxDdlFor } from '../../src/outbox/migrate.js';
 import { formatDateTime3, isTransactional, outboxTableName } from '../../src/outbox/sql.js';
+import { isRetriableSqlError } from '../../src/outbox/writer.js';
 
 describe('outbox SQL helpers', () => {
   it('accepts table and database.table names and refuses anything else', () => {
@@ -49,6 +50,15 @@ describe('outbox SQL helpers', () => {
     expect(compareColumns(good)).toEqual([]);
     const bad = good.filter((c) => c.name !== 'type').map((c) => (c.name === 'payload' ? { ...c, type: 'blob' } : c));
     expect(compareColumns(bad)).toEqual(['column type is missing', 'column payload is blob(16777215), expected mediumblob']);
+  });
+
+  it('calls only deadlocks, lock wait timeouts and lost connections retriable', () => {
+    expect(isRetriableSqlError({ errno: 1213, code: 'ER_LOCK_DEADLOCK' })).toBe(true);
+    expect(isRetriableSqlError({ errno: 1205, code: 'ER_LOCK_WAIT_TIMEOUT' })).toBe(true);
+    expect(isRetriableSqlError({ code: 'PROTOCOL_CONNECTION_LOST', fatal: true })).toBe(true);
+    expect(isRetriableSqlError({ errno: 1062, code: 'ER_DUP_ENTRY' })).toBe(false);
+    expect(isRetriableSqlError(new Error('x'))).toBe(false);
+    expect(isRetriableSqlError(null)).toBe(false);
   });
 
   it('parses durations', () => {

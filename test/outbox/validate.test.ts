@@ -52,12 +52,17 @@ describe('prepareOutboxEvent', () => {
     expect((err as InvalidOutboxEventError).retriable).toBe(false);
   });
 
-  it('names nested paths and refuses a schema id outside 0..2^32-1 and a non-schema', () => {
+  it('names nested paths (undeclared fields too) and refuses a schema id outside 0..2^32-1 and a non-schema', () => {
     const nested = {
       ...userSchema,
       type: avro.Type.forSchema({ type: 'record', name: 'N', fields: [{ name: 'tags', type: { type: 'array', items: 'string' } }] }),
     };
-    expect(() => prepareOutboxEvent(userEvent(1, 1, { schema: nested, value: { tags: ['a', 2] } }))).toThrow(/value\.tags\[1\]: expected string/);
+    expect(() => prepareOutboxEvent(userEvent(1, 1, { schema: nested, value: { tags: ['a', 2] } }))).toThrow(/value\.tags\.1: expected string/);
+    const inner = {
+      ...userSchema,
+      type: avro.Type.forSchema({ type: 'record', name: 'O', fields: [{ name: 'in', type: { type: 'record', name: 'I', fields: [{ name: 'q', type: 'int' }] } }] }),
+    };
+    expect(() => prepareOutboxEvent(userEvent(1, 1, { schema: inner, value: { in: { q: 1, qq: 2 } } }))).toThrow(/value\.in: has fields the schema does not declare: qq/);
     expect(() => prepareOutboxEvent(userEvent(1, 1, { schema: { ...userSchema, id: 2 ** 32 } }))).toThrow(/schema\.id/);
     expect(() => prepareOutboxEvent(userEvent(1, 1, { schema: {} as typeof userSchema }))).toThrow(/schema: must be a WriterSchema/);
     expect(() => prepareOutboxEvent(null as never)).toThrow(InvalidOutboxEventError);
