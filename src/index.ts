@@ -62,3 +62,9 @@ export {
   CACHE_CHANGE_SCHEMA_NAME, CACHE_CHANGE_SCHEMA_V1, isCacheChange, type CacheChange, type CacheChangeOperation,
 } from './codec/cache-change.js';
 export { loadSchemaManifest, MANIFEST_FILE, type SchemaManifest, type LocalSubject, type LocalSchema } from './codec/schema-manifest.js';
+export {
+  startRelay, defaultReplicaServerId, createKafkaApply, createOutboxProducer, toOutboxRecord, rowToOutboxEvent,
+  formatPosition, parsePosition, RelayError, runRelayFromConfig, parseRunConfig, RUN_SETTINGS,
+  type Relay, type RelayApply, type RelayOptions, type RelayBatchInfo, type RelayStats, type BinlogPosition,
+  type RelayLogger, type RunConfig, type RunRelayOptions,
+} from './relay/index.js';

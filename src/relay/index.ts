@@ -6,3 +6,5 @@ export { formatPosition, parsePosition, type BinlogPosition } from './position.j
 export { RelayError } from './errors.js';
 export type { RelayLogger } from './logger.js';
 export { rowToOutboxEvent } from './outbox-row.js';
+export { runRelayFromConfig, type RunRelayOptions } from './from-config.js';
+export { parseRunConfig, RUN_SETTINGS, type RunConfig } from './run-config.js';

@@ -79,7 +79,7 @@ describe('relay in Kafka mode', () => {
       }
 
       const partitioner = Partitioners.DefaultPartitioner();
-      const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId, leader: 0 }));
+      const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
       const byId = new Map(received.map((r) => [r.message.headers?.id?.toString(), r]));
       expect(received).toHaveLength(5);
       for (const expected of outboxRecords) {

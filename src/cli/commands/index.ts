@@ -5,6 +5,7 @@ import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
 import { schemasPushCommand } from './schemas-push.js';
+import { runCommand } from './run.js';
 import { sinkCommand } from './sink.js';
 
 /**
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   connectorsApplyCommand,
   connectorsStatusCommand,
   sinkCommand,
+  runCommand,
   schemasCheckCommand,
   schemasPushCommand,
 ];
