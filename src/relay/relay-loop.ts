@@ -8,7 +8,7 @@ import type { OutboxEvent } from '../outbox/event.js';
 import { retry, sleep, type RetryOptions } from '../retry.js';
 import { RelayError } from './errors.js';
 import type { RelayLogger } from './logger.js';
-import { formatPosition, type BinlogPosition } from './position.js';
+import { formatPosition, samePosition, type BinlogPosition } from './position.js';
 import type { CommittedTransaction } from './transaction-assembler.js';
 import { TransactionQueue, type RelayBatch } from './transaction-queue.js';
 
@@ -81,6 +81,8 @@ export class RelayLoop {
   private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0 };
   private applied: BinlogPosition;
   private stored: BinlogPosition;
+  private saving: Promise<void> | undefined;
+  private lastSave = Date.now();
 
   constructor(private readonly options: RelayLoopOptions) {
     this.stop = AbortSignal.any([options.signal, this.failure.signal]);
@@ -107,12 +109,9 @@ export class RelayLoop {
     const { logger, relayName } = this.options;
     const maxBatch = this.options.maxBatchEvents ?? 500;
     const linger = this.options.batchLingerMs ?? 0;
-    const interval = this.options.checkpointIntervalMs ?? 1_000;
-    let pending: BinlogPosition | undefined;
-    let lastSave = Date.now();
     try {
       while (!this.stop.aborted) {
-        const waitMs = pending ? lastSave + interval - Date.now() : interval;
+        const waitMs = this.unsaved() ? this.lastSave + this.interval() - Date.now() : this.interval();
         if (await this.queue.waitForEntries(waitMs, this.stop)) {
           if (linger > 0 && this.queue.eventCount < maxBatch) await sleep(linger, this.stop);
           const batch = this.queue.take(maxBatch) as RelayBatch;
@@ -126,16 +125,9 @@ export class RelayLoop {
             this.counts.batches += 1;
             this.options.onBatchApplied?.(batch);
           }
-          pending = batch.position;
           this.applied = batch.position;
         }
-        if (pending && Date.now() - lastSave >= interval) {
-          const position = pending;
-          await retry(() => this.options.store.save(position), this.retryOptions('position save'));
-          this.stored = position;
-          pending = undefined;
-          lastSave = Date.now();
-        }
+        this.checkpoint();
       }
     } catch (err) {
       // Aborting during a retry's wait abandons the batch: its position was never marked applied.
@@ -143,10 +135,39 @@ export class RelayLoop {
     } finally {
       await this.reconnecting;
       await this.tail?.stop();
-      if (pending) await this.finalSave(pending);
+      await this.saving;
+      if (this.unsaved()) await this.finalSave(this.applied);
     }
     logger.info({ relay: relayName, position: formatPosition(this.stored), ...this.counts }, 'relay stopped');
     if (this.fatal) throw this.fatal;
+  }
+
+  /** True when applied events are past the stored position. */
+  private unsaved(): boolean {
+    return !samePosition(this.applied, this.stored);
+  }
+
+  /**
+   * Stores the applied position in the background, at most once per interval and one write at a
+   * time, so a slow MySQL never holds up applying (a later save carries the newer position).
+   */
+  private checkpoint(): void {
+    if (this.saving || !this.unsaved() || Date.now() - this.lastSave < this.interval()) return;
+    const position = this.applied;
+    this.lastSave = Date.now();
+    this.saving = retry(() => this.options.store.save(position), this.retryOptions('position save'))
+      .then(
+        () => void (this.stored = position),
+        (err: unknown) => void (this.options.signal.aborted || this.fail(asRelayError(err))),
+      )
+      .finally(() => {
+        this.saving = undefined;
+        this.lastSave = Date.now();
+      });
+  }
+
+  private interval(): number {
+    return this.options.checkpointIntervalMs ?? 1_000;
   }
 
   private onTransaction(tx: CommittedTransaction): void {

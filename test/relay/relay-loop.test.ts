@@ -35,7 +35,9 @@ class FakeTail implements TailHandle {
   async stop(): Promise<void> { this.stopped = true; }
 }
 
-function setup(options: { apply?: (events: readonly OutboxEvent[]) => Promise<unknown>; maxQueuedEvents?: number; interval?: number } = {}) {
+function setup(options: {
+  apply?: (events: readonly OutboxEvent[]) => Promise<unknown>; maxQueuedEvents?: number; interval?: number; saveGate?: Promise<void>;
+} = {}) {
   const tails: FakeTail[] = [];
   const saves: BinlogPosition[] = [];
   const applied: OutboxEvent[] = [];
@@ -49,6 +51,7 @@ function setup(options: { apply?: (events: readonly OutboxEvent[]) => Promise<un
     store: {
       async save(position) {
         saves.push(position);
+        await options.saveGate;
         // The position write is itself a transaction in the binlog, which the tail reads back.
         echo += 1;
         tails.at(-1)?.deliver(tx(echo, [], true));
@@ -94,6 +97,23 @@ describe('RelayLoop', () => {
     s.controller.abort();
     await running;
     expect(s.saves).toEqual([at(300)]);
+  });
+
+  it('keeps applying while a position write is slow, and stores the newest position after it', async () => {
+    let release: () => void = () => {};
+    const saveGate = new Promise<void>((resolve) => (release = resolve));
+    const s = setup({ saveGate, interval: 1 });
+    await s.loop.open();
+    const running = s.loop.run();
+    s.tail().deliver(tx(10, [event(1)]));
+    await waitUntil('first save started', () => s.saves.length === 1);
+    for (let v = 2; v <= 5; v++) s.tail().deliver(tx(v * 10, [event(v)]));
+    await waitUntil('applied while the save hangs', () => s.applied.length === 5);
+    expect(s.saves).toEqual([at(10)]);
+    release();
+    await waitUntil('newest position stored', () => s.loop.stats().storedPosition.position === 50);
+    s.controller.abort();
+    await running;
   });
 
   it('pauses the tail above the queue bound and resumes it once the queue drained', async () => {
