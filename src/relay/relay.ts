@@ -25,7 +25,10 @@ export type RelayApply = (events: readonly OutboxEvent[]) => Promise<unknown>;
 
 /** Options of {@link startRelay}. Durations in milliseconds. */
 export interface RelayOptions {
-  /** Pool on the source server (at least 2 connections): position store, lock and checks. */
+  /**
+   * A pool of the relay's own on the source server, at least 2 connections (one holds the relay's
+   * lock): position store and checks. Do not share it with busy writers: position writes wait for it.
+   */
   readonly pool: Pool;
   /** mysql2 options of the binlog connection (same server; needs REPLICATION SLAVE and CLIENT). */
   readonly connection: ConnectionOptions;
@@ -159,6 +162,8 @@ function validate(options: RelayOptions): void {
   positive('maxQueuedEvents', options.maxQueuedEvents, 1);
   positive('checkpointIntervalMs', options.checkpointIntervalMs, 1);
   if (options.serverId !== undefined && options.serverId > 2 ** 32 - 1) problems.push({ setting: 'serverId', message: 'must be < 2^32' });
+  const limit = (options.pool as unknown as { pool?: { config?: { connectionLimit?: number } } }).pool?.config?.connectionLimit;
+  if (limit !== undefined && limit < 2) problems.push({ setting: 'pool', message: 'needs connectionLimit ≥ 2 (one connection holds the relay\'s lock)' });
   if (options.startAt && (!options.startAt.file || options.startAt.position < 4)) {
     problems.push({ setting: 'startAt', message: 'needs a binlog file name and a position ≥ 4' });
   }

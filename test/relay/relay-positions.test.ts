@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConnection, createPool, type RowDataPacket } from 'mysql2/promise';
-import { ScriptError } from '../../src/errors.js';
+import { ConfigError, ScriptError } from '../../src/errors.js';
 import { RelayError } from '../../src/relay/index.js';
 import { MySqlPositionStore } from '../../src/relay/position-store.js';
 import { uniqueSuffix, waitUntil, type TestDatabase } from '../helpers.js';
@@ -128,6 +128,19 @@ describe('relay positions', () => {
       expect(collector.events).toEqual([]);
     } finally {
       await stop();
+    }
+  });
+
+  it('refuses bad options before touching the server, listing every problem', async () => {
+    const pool = createPool({ uri: inject('mysqlUrl'), connectionLimit: 1 });
+    try {
+      const refused = startTestRelay(db, { apply: new Collector().apply, pool, relayName: 'bad name', table: 'a-b', maxBatchEvents: 0 });
+      await expect(refused).rejects.toBeInstanceOf(ConfigError);
+      await expect(refused).rejects.toMatchObject({
+        problems: ['table', 'relayName', 'maxBatchEvents', 'pool'].map((setting) => expect.objectContaining({ setting })),
+      });
+    } finally {
+      await pool.end();
     }
   });
 
