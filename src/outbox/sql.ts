@@ -52,6 +52,26 @@ export function deleteEventSql(table: OutboxTableName): string {
   return `DELETE FROM ${table.sql} WHERE id = ?`;
 }
 
+/** MESSAGE_TEXT of the SIGNAL raised by {@link mariadbPublishSql} outside a transaction. */
+export const NOT_IN_TRANSACTION_SIGNAL = 'outbox-cache: no transaction is open on this connection';
+
+/**
+ * The writer's statements as one MariaDB anonymous compound statement: optionally a transaction
+ * check that SIGNALs before anything is written (no transaction open and autocommit on), the
+ * INSERT, and unless `keep` the DELETE (parameters: the INSERT's, then the id again). Not atomic
+ * as a block, exactly like the separate statements it replaces.
+ */
+export function mariadbPublishSql(table: OutboxTableName, options: { readonly check: boolean; readonly keep: boolean }): string {
+  const parts = [
+    ...(options.check
+      ? [`IF @@in_transaction = 0 AND @@autocommit = 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '${NOT_IN_TRANSACTION_SIGNAL}'; END IF`]
+      : []),
+    insertEventSql(table),
+    ...(options.keep ? [] : [deleteEventSql(table)]),
+  ];
+  return `BEGIN NOT ATOMIC ${parts.join('; ')}; END`;
+}
+
 /** Column names in DDL order, as Debezium's EventRouter expects them (DESIGN.md §2). */
 export const OUTBOX_COLUMNS = ['id', 'aggregatetype', 'aggregateid', 'type', 'version', 'occurred_at', 'payload'] as const;
 

@@ -7,7 +7,10 @@
 import type { Connection, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
 import { OutboxWriteError } from '../errors.js';
 import type { OutboxEvent } from './event.js';
-import { deleteEventSql, formatDateTime3, insertEventSql, isTransactional, outboxTableName, SERVER_STATUS, type OutboxTableName, type SqlParam } from './sql.js';
+import {
+  deleteEventSql, formatDateTime3, insertEventSql, isTransactional, mariadbPublishSql, NOT_IN_TRANSACTION_SIGNAL,
+  outboxTableName, SERVER_STATUS, type OutboxTableName, type SqlParam,
+} from './sql.js';
 import { prepareOutboxEvent, type NewOutboxEvent } from './validate.js';
 
 /** Options of the writer. */
@@ -19,6 +22,14 @@ export interface OutboxWriterOptions {
    * `outbox-cache outbox purge`. Default false: delete it in the same transaction.
    */
   readonly keep?: boolean;
+  /**
+   * On MariaDB, send the transaction check, the INSERT and its DELETE in one round trip as an
+   * anonymous compound statement (`BEGIN NOT ATOMIC ... END`, checking `@@in_transaction` and
+   * `@@autocommit`). Default true. MySQL, which has no anonymous blocks, always gets the portable
+   * path (status-flag check, INSERT, DELETE: three round trips), as does `false`. The binlog is
+   * the same either way.
+   */
+  readonly mariadbCompound?: boolean;
   /** Clock for events without `occurredAt`, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -28,10 +39,12 @@ export interface OutboxWriterOptions {
  * the relay or Debezium will read it from the binlog.
  *
  * Order of work: the event is validated and Avro-encoded first (an {@link InvalidOutboxEventError}
- * names the bad field and nothing is sent); then one round trip checks that `conn` is in a
- * transaction (or has autocommit off), so an event can never be committed on its own; then
- * INSERT and, unless `keep`, DELETE. SQL failures reject with an OutboxWriteError whose `cause`
- * is the mysql2 error; `retriable` is true only when retrying the whole transaction may succeed
+ * names the bad field and nothing is sent). Then the writer checks that `conn` is in a
+ * transaction (or has autocommit off), so an event can never be committed on its own, and
+ * INSERTs the row and, unless `keep`, DELETEs it. On MariaDB the check, INSERT and DELETE go in
+ * one round trip (see `mariadbCompound`); elsewhere the check is {@link assertInTransaction}
+ * followed by two statements. SQL failures reject with an OutboxWriteError whose `cause` is the
+ * mysql2 error; `retriable` is true only when retrying the whole transaction may succeed
  * (deadlock, lock wait timeout, lost connection). The caller's transaction decides the outcome.
  */
 export async function publishEvent(
@@ -41,48 +54,67 @@ export async function publishEvent(
 ): Promise<OutboxEvent> {
   const table = outboxTableName(options.table);
   const prepared = prepareOutboxEvent(event, options.now);
-  await assertInTransaction(conn);
-  return writeEvent(conn, prepared, table, options.keep === true);
+  if (isPool(conn)) throw notInTransaction('publishEvent needs the connection that holds your transaction, not a Pool (use pool.getConnection() or withOutboxTransaction)');
+  return writeEvent(conn, prepared, table, options, true);
 }
 
-/** INSERT (and unless `keep`, DELETE) of a validated event; the caller guarantees a transaction. */
-async function writeEvent(conn: Connection, event: OutboxEvent, table: OutboxTableName, keep: boolean): Promise<OutboxEvent> {
+/**
+ * Writes a validated event. `check`: first make sure `conn` cannot autocommit the row (the
+ * helper, which holds autocommit off itself, skips it where the check would cost a round trip).
+ */
+async function writeEvent(conn: Connection, event: OutboxEvent, table: OutboxTableName, options: OutboxWriterOptions, check: boolean): Promise<OutboxEvent> {
+  const keep = options.keep === true;
   const row: SqlParam[] = [
     event.id, event.aggregateType, event.aggregateId, event.type,
     event.version, formatDateTime3(event.occurredAtMs), event.payload,
   ];
+  if (options.mariadbCompound !== false && (check || !keep) && isMariaDb(conn)) {
+    const text = mariadbPublishSql(table, { check, keep });
+    const result = await sql(conn, 'insert', text, keep ? row : [...row, event.id]).catch((err: unknown) => {
+      throw isSignalled(err) ? notInTransaction(NOT_IN_TRANSACTION_ADVICE) : err;
+    });
+    if (result.affectedRows !== (keep ? 1 : 2)) throw unexpected('insert', result.affectedRows, keep ? 1 : 2);
+    return event;
+  }
+  if (check) await assertInTransaction(conn);
   const inserted = await sql(conn, 'insert', insertEventSql(table), row);
-  if (inserted.affectedRows !== 1) throw unexpected('insert', inserted.affectedRows);
+  if (inserted.affectedRows !== 1) throw unexpected('insert', inserted.affectedRows, 1);
   if (!keep) {
     const deleted = await sql(conn, 'delete', deleteEventSql(table), [event.id]);
-    if (deleted.affectedRows !== 1) throw unexpected('delete', deleted.affectedRows);
+    if (deleted.affectedRows !== 1) throw unexpected('delete', deleted.affectedRows, 1);
   }
   return event;
 }
 
+const NOT_IN_TRANSACTION_ADVICE =
+  'no transaction is open on this connection: publishing now would commit the event on its own. ' +
+  'Call it between beginTransaction() and commit(), or use withOutboxTransaction()';
+
 /**
  * Rejects with OutboxWriteError `OUTBOX_NOT_IN_TRANSACTION` unless a statement sent on `conn`
- * now would stay uncommitted until the caller commits. Reads the server status flags of an OK
- * packet (`DO 0`): SERVER_STATUS_IN_TRANS and SERVER_STATUS_AUTOCOMMIT are protocol flags set the
- * same way by MySQL 8 and MariaDB, so the check needs no server-specific variable
- * (`@@in_transaction` exists only on MariaDB). A Pool is refused outright: each of its queries
- * may run on a different connection.
+ * now would stay uncommitted until the caller commits. Portable (MySQL 8 and MariaDB): one round
+ * trip (`DO 0`) whose OK packet carries the protocol's SERVER_STATUS_IN_TRANS and
+ * SERVER_STATUS_AUTOCOMMIT flags, which both servers set the same way; `@@in_transaction` would
+ * be MariaDB-only. A Pool is refused outright: each of its queries may run on another connection.
  */
 export async function assertInTransaction(conn: Connection | PoolConnection): Promise<void> {
-  if (typeof (conn as Partial<Pool>).getConnection === 'function') {
-    throw new OutboxWriteError(
-      'publishEvent needs the connection that holds your transaction, not a Pool (use pool.getConnection() or withOutboxTransaction)',
-      { code: 'OUTBOX_NOT_IN_TRANSACTION' },
-    );
-  }
+  if (isPool(conn)) throw notInTransaction('a Pool is never in a transaction: use the connection that holds yours');
   const status = await sql(conn, 'transaction check', 'DO 0', undefined);
-  if (!isTransactional(status.serverStatus)) {
-    throw new OutboxWriteError(
-      'no transaction is open on this connection: publishing now would commit the event on its own. ' +
-        'Call it between beginTransaction() and commit(), or use withOutboxTransaction()',
-      { code: 'OUTBOX_NOT_IN_TRANSACTION' },
-    );
-  }
+  if (!isTransactional(status.serverStatus)) throw notInTransaction(NOT_IN_TRANSACTION_ADVICE);
+}
+
+function notInTransaction(message: string): OutboxWriteError {
+  return new OutboxWriteError(message, { code: 'OUTBOX_NOT_IN_TRANSACTION' });
+}
+
+function isPool(conn: Connection): boolean {
+  return typeof (conn as Partial<Pool>).getConnection === 'function';
+}
+
+/** The SIGNAL raised by the check inside {@link mariadbPublishSql} (ER_SIGNAL_EXCEPTION). */
+function isSignalled(err: unknown): boolean {
+  const cause = (err as { cause?: { errno?: unknown; message?: unknown } }).cause;
+  return cause?.errno === 1644 && cause.message === NOT_IN_TRANSACTION_SIGNAL;
 }
 
 /** Publishes one event in the transaction of {@link withOutboxTransaction}. */
@@ -114,7 +146,7 @@ export async function withOutboxTransaction<T>(
   let autocommitWasOn = true;
   const publish: PublishFn = async (event) => {
     if (!open) throw new OutboxWriteError('publish was called outside its transaction', { code: 'OUTBOX_NOT_IN_TRANSACTION' });
-    return writeEvent(conn, prepareOutboxEvent(event, options.now), table, options.keep === true);
+    return writeEvent(conn, prepareOutboxEvent(event, options.now), table, options, false);
   };
   try {
     if (!pool) {
@@ -187,8 +219,17 @@ function wrap(what: string): (err: unknown) => never {
   };
 }
 
-function unexpected(what: string, affected: number): OutboxWriteError {
-  return new OutboxWriteError(`outbox ${what} affected ${affected} rows instead of 1`, { code: 'OUTBOX_WRITE_FAILED' });
+function unexpected(what: string, affected: number, expected: number): OutboxWriteError {
+  return new OutboxWriteError(`outbox ${what} affected ${affected} rows instead of ${expected}`, { code: 'OUTBOX_WRITE_FAILED' });
+}
+
+/**
+ * True when mysql2 saw a MariaDB server in the handshake. mysql2 keeps that on the underlying
+ * connection without a public accessor; if it ever disappears this returns false and the writer
+ * falls back to the portable two statements, which is slower by one round trip but equivalent.
+ */
+function isMariaDb(conn: Connection): boolean {
+  return (conn as unknown as { connection?: { _isMariaDB?: unknown } }).connection?._isMariaDB === true;
 }
 
 // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK: the server rolled back (part of) the transaction; a

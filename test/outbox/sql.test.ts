@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/cli/commands/outbox-purge.js';
 import { compareColumns, OUTBOX_DDL_FILE, outboxDdlFor } from '../../src/outbox/migrate.js';
-import { formatDateTime3, isTransactional, outboxTableName } from '../../src/outbox/sql.js';
+import { formatDateTime3, isTransactional, mariadbPublishSql, outboxTableName } from '../../src/outbox/sql.js';
 import { isRetriableSqlError } from '../../src/outbox/writer.js';
 
 describe('outbox SQL helpers', () => {
@@ -50,6 +50,14 @@ describe('outbox SQL helpers', () => {
     expect(compareColumns(good)).toEqual([]);
     const bad = good.filter((c) => c.name !== 'type').map((c) => (c.name === 'payload' ? { ...c, type: 'blob' } : c));
     expect(compareColumns(bad)).toEqual(['column type is missing', 'column payload is blob(16777215), expected mediumblob']);
+  });
+
+  it('builds the MariaDB compound statement: check, INSERT, then DELETE unless kept', () => {
+    const table = outboxTableName('app.outbox');
+    const full = mariadbPublishSql(table, { check: true, keep: false });
+    expect(full).toMatch(/^BEGIN NOT ATOMIC IF @@in_transaction = 0 AND @@autocommit = 1 THEN SIGNAL SQLSTATE '45000' .*; END IF; INSERT INTO `app`.`outbox` \(id, aggregatetype, aggregateid, type, version, occurred_at, payload\) VALUES \(\?, \?, \?, \?, \?, \?, \?\); DELETE FROM `app`.`outbox` WHERE id = \?; END$/);
+    expect(mariadbPublishSql(table, { check: true, keep: true })).not.toContain('DELETE');
+    expect(mariadbPublishSql(table, { check: false, keep: false })).not.toContain('SIGNAL');
   });
 
   it('calls only deadlocks, lock wait timeouts and lost connections retriable', () => {

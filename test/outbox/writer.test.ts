@@ -39,6 +39,12 @@ async function newUser(conn: Connection): Promise<number> {
   return id;
 }
 
+/** Statements this session has sent (SHOW STATUS counts itself). */
+async function questions(conn: Connection): Promise<number> {
+  const [rows] = await conn.query<RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Questions'");
+  return Number(rows[0]?.Value);
+}
+
 async function tableCount(): Promise<number> {
   const [rows] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox');
   return Number(rows[0]?.n);
@@ -56,14 +62,21 @@ const inserted = (events: BinlogRowEvent[], id: string): BinlogRowEvent[] =>
   events.filter((e) => e.op === 'INSERT' && e.columns[0]?.text === id);
 
 describe('publishEvent', () => {
-  it('writes exactly the contracted column values to the binlog, inserted and deleted in the same transaction', async () => {
+  // MariaDB: check, INSERT and DELETE in one compound statement; the portable path (as on MySQL): three.
+  it.each([
+    { mariadbCompound: true, statements: 1 },
+    { mariadbCompound: false, statements: 3 },
+  ])('writes exactly the contracted column values to the binlog, inserted and deleted in the same transaction (%o)', async ({ mariadbCompound, statements }) => {
     const from = await here();
     const occurredAt = new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 678));
     const { event, userId } = await withConn(async (conn) => {
       const userId = await newUser(conn);
       await conn.beginTransaction();
       const version = await updateWithVersion(conn, 'UPDATE users SET name = ?, version = LAST_INSERT_ID(version + 1) WHERE id = ?', ['Zoë', userId]);
-      const event = await publishEvent(conn, userEvent(userId, version, { aggregateId: `ü-${userId}/ß`, occurredAt }));
+      const before = await questions(conn);
+      const event = await publishEvent(conn, userEvent(userId, version, { aggregateId: `ü-${userId}/ß`, occurredAt }), { mariadbCompound });
+      // The transaction check plus the writes; the second SHOW STATUS counts itself too.
+      expect((await questions(conn)) - before).toBe(statements + 1);
       await conn.commit();
       return { event, userId };
     });
@@ -133,22 +146,26 @@ describe('publishEvent', () => {
     expect(events.filter((e) => e.columns[0]?.text === rolledBack)).toEqual([]);
   });
 
-  it('refuses to publish outside a transaction, and a Pool, without writing anything', async () => {
-    const from = await here();
-    await withConn(async (conn) => {
-      await expect(publishEvent(conn, userEvent(1, 1))).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
-      await conn.beginTransaction();
-      await conn.commit();
-      await expect(publishEvent(conn, userEvent(1, 2))).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
-      // Validation comes before the transaction check, hence before any SQL.
-      await expect(publishEvent(conn, userEvent(1, 0))).rejects.toMatchObject({ code: 'OUTBOX_INVALID_EVENT', field: 'version' });
-    });
-    await expect(publishEvent(db.pool, userEvent(1, 3))).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
-    const marker = await commitMarker();
-    const events = await outboxEvents(from);
-    expect(events.filter((e) => e.op === 'INSERT').map((e) => e.columns[0]?.text)).toEqual([marker]);
-    expect(await tableCount()).toBe(0);
-  });
+  it.each([{ mariadbCompound: true }, { mariadbCompound: false }])(
+    'refuses to publish outside a transaction, and a Pool, without writing anything (%o)',
+    async (options) => {
+      const from = await here();
+      await withConn(async (conn) => {
+        await expect(publishEvent(conn, userEvent(1, 1), options)).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
+        await expect(publishEvent(conn, userEvent(1, 1), { ...options, keep: true })).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
+        await conn.beginTransaction();
+        await conn.commit();
+        await expect(publishEvent(conn, userEvent(1, 2), options)).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
+        // Validation comes before the transaction check, hence before any SQL.
+        await expect(publishEvent(conn, userEvent(1, 0), options)).rejects.toMatchObject({ code: 'OUTBOX_INVALID_EVENT', field: 'version' });
+      });
+      await expect(publishEvent(db.pool, userEvent(1, 3), options)).rejects.toMatchObject({ code: 'OUTBOX_NOT_IN_TRANSACTION' });
+      const marker = await commitMarker();
+      const events = await outboxEvents(from);
+      expect(events.filter((e) => e.op === 'INSERT').map((e) => e.columns[0]?.text)).toEqual([marker]);
+      expect(await tableCount()).toBe(0);
+    },
+  );
 
   it('accepts autocommit=0 (nothing commits until the caller does) and agrees with @@in_transaction', async () => {
     await withConn(async (conn) => {
@@ -168,12 +185,14 @@ describe('publishEvent', () => {
       const from = await binlogPosition(conn);
       const event = await publishEvent(conn, userEvent(1, 1));
       expect(await state()).toEqual({ ours: true, mariadb: 1 });
+      const portable = await publishEvent(conn, userEvent(1, 2), { mariadbCompound: false });
       await conn.query('ROLLBACK');
       await conn.query('SET autocommit = 1');
       const marker = await commitMarker();
       const events = await outboxEvents(from);
       expect(inserted(events, marker)).toHaveLength(1);
       expect(inserted(events, event.id)).toHaveLength(0);
+      expect(inserted(events, portable.id)).toHaveLength(0);
     });
   });
 });
@@ -204,22 +223,18 @@ describe('bad input', () => {
   it('refuses every bad input before sending any SQL, naming the field, and writes nothing', async () => {
     const from = await here();
     await withConn(async (conn) => {
-      const questions = async (): Promise<number> => {
-        const [rows] = await conn.query<RowDataPacket[]>("SHOW SESSION STATUS LIKE 'Questions'");
-        return Number(rows[0]?.Value);
-      };
       const userId = await newUser(conn);
       await conn.beginTransaction();
       const version = await updateWithVersion(conn, 'UPDATE users SET version = LAST_INSERT_ID(version + 1) WHERE id = ?', [userId]);
       for (const [name, overrides, field] of cases) {
-        const before = await questions();
+        const before = await questions(conn);
         const err = await publishEvent(conn, userEvent(userId, version, overrides)).catch((e: unknown) => e);
         expect(err, name).toBeInstanceOf(InvalidOutboxEventError);
         expect(err, name).toBeInstanceOf(OutboxWriteError);
         expect((err as InvalidOutboxEventError).field, name).toBe(field);
         expect((err as Error).message, name).toContain(field);
         // Only the second SHOW STATUS itself was counted: publish sent nothing.
-        expect((await questions()) - before, name).toBe(1);
+        expect((await questions(conn)) - before, name).toBe(1);
       }
       await conn.commit();
     });
