@@ -226,7 +226,7 @@ function unexpected(what: string, affected: number, expected: number): OutboxWri
 /**
  * True when mysql2 saw a MariaDB server in the handshake. mysql2 keeps that on the underlying
  * connection without a public accessor; if it ever disappears this returns false and the writer
- * falls back to the portable two statements, which is slower by one round trip but equivalent.
+ * takes the portable path (two more round trips per publish, same result).
  */
 function isMariaDb(conn: Connection): boolean {
   return (conn as unknown as { connection?: { _isMariaDB?: unknown } }).connection?._isMariaDB === true;
