@@ -116,6 +116,22 @@ describe('Lua scripts beyond the table', () => {
     expect(await redis.lrange(key, 0, -1)).toEqual(['x']);
   });
 
+  it('refuses a malformed packed batch instead of guessing', async () => {
+    const key = freshKey();
+    const ttl = ['60000', '0', '0', '60000', '60000'];
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'u5,3;ab')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'i4,0;i5,0;')).rejects.toThrow(/more actions/);
+    expect(await getState(key)).toBe('T4:');
+    await redis.del(key);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'x5,0;')).rejects.toThrow(/malformed action 1/);
+    expect(await getState(key)).toBeNull();
+    await expect(redis.outboxCacheApplyActions(2, key, key, ...ttl, 'i5,0;')).rejects.toThrow(/malformed action 2/);
+    expect(await getState(key)).toBe('T5:');
+    const other = freshKey();
+    expect(await redis.outboxCacheApplyActions(1, other, ...ttl, 'u5,3;a:b')).toBe('1');
+    expect(await getState(other)).toBe('E5:a:b');
+  });
+
   it('gives the fill its TTL and never extends an existing entry', async () => {
     const key = freshKey();
     const [now] = await redis.outboxCacheBeginFillBuffer(key);

@@ -58,6 +58,19 @@ describe('RedisCacheWriter', () => {
     expect(absent).toBeLessThanOrEqual(40_000);
   });
 
+  it('spreads the TTLs of the entries of one call over the whole jitter range', async () => {
+    const writer = new RedisCacheWriter({ redis, entryTtlMs: 100_000, ttlJitter: 0.5, tombstoneTtlMs: 1_000, negativeTtlMs: 1_000 });
+    const keys = Array.from({ length: 40 }, (_v, i) => `spread${i}`);
+    await writer.applyBatch(keys.map((k) => up(k, 1n)));
+    const ttls = await Promise.all(keys.map((k) => redis.pttl(prefix + k)));
+    for (const ttl of ttls) {
+      expect(ttl).toBeGreaterThan(49_000);
+      expect(ttl).toBeLessThanOrEqual(100_000);
+    }
+    // 40 evenly spread draws over a 50 s range: the extremes lie near both ends.
+    expect(Math.max(...ttls) - Math.min(...ttls)).toBeGreaterThan(40_000);
+  });
+
   it('splits large batches into several calls and keeps the per-action outcomes aligned', async () => {
     const writer = new RedisCacheWriter({ redis, maxKeysPerCall: 7 });
     const actions = Array.from({ length: 50 }, (_v, i) => up(`chunk${i % 20}`, BigInt(50 - i)));
