@@ -53,7 +53,9 @@ export async function guardedCall<T>(what: string, timeoutMs: number, call: () =
 /**
  * Refuses a client configured to hold commands forever while Redis is down (offline queue on
  * with `maxRetriesPerRequest: null`): the sink retries a failed batch, and each retry would add
- * to an unbounded queue replayed in bulk on reconnection.
+ * to an unbounded queue replayed in bulk on reconnection. Not refused, but documented: an ioredis
+ * Cluster with its offline queue on holds commands while it reconnects, whatever the per-node
+ * `maxRetriesPerRequest` (each call still fails at its deadline).
  */
 export function assertBoundedQueue(redis: GuardRedis): void {
   const cluster = redis.isCluster;
