@@ -130,16 +130,18 @@ export class RedisCacheWriter implements CacheWriter {
   }
 }
 
-const KIND_CODE = { upsert: 'u', invalidate: 'i', delete: 'd', 'revoke-leases': 'r' } as const;
+const STATE_OF = { upsert: 'E', invalidate: 'T', delete: 'A' } as const;
 
 /**
- * The packed header of one action, `<kind><version>,<length>;` (see applyActions-n.lua): one
- * script argument for the whole chunk instead of four per action halves the client's work.
+ * The packed header of one action, `<length>;` followed by the start of the value to store
+ * (`E<version>:`, `T<version>:`, `A<version>:`, `R0:`; see applyActions-n.lua). One script
+ * argument for the whole call instead of four per action halves the client's work, and Redis
+ * stores each value as it arrives.
  */
 function packedHeader(action: CacheAction): string {
-  if (action.kind === 'revoke-leases') return 'r0,0;';
-  const length = action.kind === 'upsert' ? action.value.length : 0;
-  return `${KIND_CODE[action.kind]}${checkedVersion(action.version)},${length};`;
+  if (action.kind === 'revoke-leases') return '3;R0:';
+  const head = `${STATE_OF[action.kind]}${checkedVersion(action.version)}:`;
+  return `${head.length + dataOf(action).length};${head}`;
 }
 
 /** The packed actions of one script call: each header followed by its data. */

@@ -119,16 +119,17 @@ describe('Lua scripts beyond the table', () => {
   it('refuses a malformed packed batch instead of guessing', async () => {
     const key = freshKey();
     const ttl = ['60000', '0', '0', '60000', '60000'];
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'u5,3;ab')).rejects.toThrow(/malformed action 1/);
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'i4,0;i5,0;')).rejects.toThrow(/more actions/);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '7;E5:ab')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '3;T4:3;T5:')).rejects.toThrow(/more actions/);
     expect(await getState(key)).toBe('T4:');
     await redis.del(key);
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, 'x5,0;')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '3;X5:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '4;T05:')).rejects.toThrow(/malformed action 1/);
     expect(await getState(key)).toBeNull();
-    await expect(redis.outboxCacheApplyActions(2, key, key, ...ttl, 'i5,0;')).rejects.toThrow(/malformed action 2/);
+    await expect(redis.outboxCacheApplyActions(2, key, key, ...ttl, '3;T5:')).rejects.toThrow(/malformed action 2/);
     expect(await getState(key)).toBe('T5:');
     const other = freshKey();
-    expect(await redis.outboxCacheApplyActions(1, other, ...ttl, 'u5,3;a:b')).toBe('1');
+    expect(await redis.outboxCacheApplyActions(1, other, ...ttl, '6;E5:a:b')).toBe('1');
     expect(await getState(other)).toBe('E5:a:b');
   });
 

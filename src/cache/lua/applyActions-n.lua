@@ -12,38 +12,36 @@
 -- ARGV[4]  tombstone TTL in ms
 -- ARGV[5]  known-absent TTL in ms
 -- ARGV[6]  the n actions, packed one after another (one argument instead of four per action):
---            <kind><V>,<length>;<data of that length>
---            kind  u upsert, i invalidate, d delete, r revoke leases (drop the key)
---            V     canonical decimal version (0 for r); length 0 except for u
+--            <length>;<value to store, of that length>
+--            the value to store is in the stored layout: E<V>:<data> (upsert), T<V>: (invalidate),
+--            A<V>: (delete), or R0: (revoke leases: drop the key); V canonical decimal
 -- Returns  a string of n characters: '1' applied, '0' stale, 'w' key holds a non-string value
 --          (left untouched; the other actions still apply); an error when ARGV[6] is malformed
 --          (the actions before the malformed one are applied) or holds more than n actions.
 --@include storedState
 local entryTtl, span, seed = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local FIXED = { i = { 'T', ARGV[4] }, d = { 'A', ARGV[5] } }
+local FIXED_TTL = { T = ARGV[4], A = ARGV[5] }
 local PHI = 0.6180339887498949
 local packed, pos, out = ARGV[6], 1, {}
 local size = #packed
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local kind, incoming, length, at = string.match(packed, '^([uidr])(%d+),(%d+);()', pos)
+  local length, at, kind, incoming = string.match(packed, '^(%d+);()([EATR])(%d+):', pos)
   if kind ~= nil then pos = at + tonumber(length) end
   -- A packing bug must not write a misread action; the actions before it were read correctly.
-  if kind == nil or pos > size + 1 then return redis.error_reply('ERR applyActions: malformed action ' .. i) end
+  -- Versions are canonical (no leading zero), or the string comparison would be wrong.
+  if kind == nil or pos > size + 1 or (kind ~= 'R' and string.byte(incoming) == 48) then
+    return redis.error_reply('ERR applyActions: malformed action ' .. i)
+  end
   local state, version = readHeader(key)
   if state == 'W' then
     out[i] = 'w'
-  elseif kind == 'r' then
+  elseif kind == 'R' then
     redis.call('DEL', key)
     out[i] = '1'
   elseif sinkMayApply(state, version, incoming) then
-    if kind == 'u' then
-      local ttl = entryTtl - math.floor(span * ((seed + (i - 1) * PHI) % 1))
-      redis.call('SET', key, 'E' .. incoming .. ':' .. string.sub(packed, at, pos - 1), 'PX', ttl)
-    else
-      local fixed = FIXED[kind]
-      redis.call('SET', key, fixed[1] .. incoming .. ':', 'PX', fixed[2])
-    end
+    local ttl = FIXED_TTL[kind] or entryTtl - math.floor(span * ((seed + (i - 1) * PHI) % 1))
+    redis.call('SET', key, string.sub(packed, at, pos - 1), 'PX', ttl)
     out[i] = '1'
   else
     out[i] = '0'
