@@ -5,7 +5,7 @@
 --
 -- KEYS[i]  cache key of action i (n = #KEYS actions; a key may repeat)
 -- ARGV[1]  entry TTL in ms (the longest)
--- ARGV[2]  jitter span in ms: the i-th entry's TTL is ARGV[1] - floor(ARGV[2] * frac(seed + i * phi)),
+-- ARGV[2]  jitter span in ms: action i stores its entry with TTL ARGV[1] - floor(ARGV[2] * frac(seed + (i-1) * phi)),
 --          phi = 0.618..., so each TTL is uniform over [ARGV[1] - ARGV[2], ARGV[1]] for a uniform
 --          seed and the entries of one call spread evenly over that range
 -- ARGV[3]  seed in [0, 1)
