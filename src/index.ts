@@ -10,7 +10,7 @@ export {
   type AggregateMapping, type MappingModule, type MappingContext, type MappingOptions,
 } from './sink/mapping.js';
 export { loadMappingModule } from './sink/mapping-loader.js';
-export { coalesceActions, type CoalescedAction } from './sink/coalesce.js';
+export { coalesceActions, type Coalesced } from './sink/coalesce.js';
 export { createApplyStep, applyEvents, type ApplyStep, type ApplyStepOptions, type ApplyReport, type PoisonedEvent } from './sink/apply-step.js';
 export {
   publishEvent, withOutboxTransaction, assertInTransaction, isRetriableSqlError,

@@ -52,45 +52,42 @@ export function createApplyStep(options: ApplyStepOptions): ApplyStep {
 
 /** One call of the step; see {@link ApplyStep}. */
 export async function applyEvents(events: readonly OutboxEvent[], options: ApplyStepOptions): Promise<ApplyReport> {
-  const decoded = await decodeAll(events, options.decoder);
   const poisoned: PoisonedEvent[] = [];
   const actions: CacheAction[] = [];
-  const owner: number[] = [];
-  events.forEach((event, index) => {
-    const result = decoded[index];
-    if (result === undefined) return;
-    if (result instanceof OutboxCacheError) {
-      poisoned.push({ index, event, error: result });
-      return;
-    }
+  const owners: number[] = [];
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    let decoded: DecodedValue;
     try {
-      for (const action of mapEvent(event, result, options.mapping)) {
+      // One at a time: after the first record of a schema id every decode is served from the
+      // codec's cache, and nothing is left in flight when the registry fails.
+      decoded = await options.decoder.decode(event.payload, { subject: outboxSubject(event.aggregateType) });
+      for (const action of mapEvent(event, decoded, options.mapping)) {
         actions.push(action);
-        owner.push(index);
+        owners.push(index);
       }
     } catch (err) {
+      if (isRetriable(err)) throw err;
       poisoned.push({ index, event, error: asPoison(err) });
     }
-  });
+  }
   const coalesced = coalesceActions(actions);
-  const outcomes = await applyCoalesced(coalesced.map((c) => c.action), options.writer);
-  const changed = new Set<number>();
-  const refused = new Map<number, OutboxCacheError>();
-  coalesced.forEach((c, i) => {
-    const outcome = outcomes[i];
-    for (const source of c.sources) {
-      const index = owner[source] ?? -1;
-      if (outcome instanceof OutboxCacheError) refused.set(index, outcome);
-      else if (outcome === 'applied') changed.add(index);
+  const outcomes = await applyCoalesced(coalesced.actions, options.writer);
+  // Per event: 0 nothing changed, 1 changed Redis, 2 refused by Redis (poison).
+  const status = new Uint8Array(events.length);
+  owners.forEach((index, i) => {
+    const outcome = outcomes[coalesced.survivorOf[i]!];
+    if (outcome instanceof OutboxCacheError) {
+      if (status[index] !== 2) poisoned.push({ index, event: events[index]!, error: outcome });
+      status[index] = 2;
+    } else if (outcome === 'applied' && status[index] === 0) {
+      status[index] = 1;
     }
   });
-  for (const [index, error] of refused) {
-    changed.delete(index);
-    poisoned.push({ index, event: events[index]!, error });
-  }
-  const applied = events.filter((_, index) => changed.has(index)).length;
+  let applied = 0;
+  for (const s of status) if (s === 1) applied += 1;
   poisoned.sort((a, b) => a.index - b.index);
-  return { applied, stale: events.length - applied - poisoned.length, poisoned, actionsSent: coalesced.length };
+  return { applied, stale: events.length - applied - poisoned.length, poisoned, actionsSent: coalesced.actions.length };
 }
 
 /**
@@ -109,20 +106,6 @@ async function applyCoalesced(actions: readonly CacheAction[], writer: CacheWrit
   const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isRetriable(s.reason));
   if (outage) throw outage.reason;
   return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : asPoison(s.reason)));
-}
-
-/**
- * Decodes every payload concurrently. Returns the decoded value or the poison error per event;
- * throws the first retriable error (registry down) once all calls have settled, so no request is
- * left running behind the caller's retry.
- */
-async function decodeAll(events: readonly OutboxEvent[], decoder: PayloadDecoder): Promise<(DecodedValue | OutboxCacheError)[]> {
-  const settled = await Promise.allSettled(
-    events.map((event) => decoder.decode(event.payload, { subject: outboxSubject(event.aggregateType) })),
-  );
-  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isRetriable(s.reason));
-  if (outage) throw outage.reason;
-  return settled.map((s) => (s.status === 'fulfilled' ? s.value : asPoison(s.reason)));
 }
 
 /** A non-retriable error as the project's error type (unexpected errors keep their message). */

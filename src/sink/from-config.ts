@@ -71,6 +71,8 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
       chunkSize: config.batchSize,
       retry: { maxDelayMs: config.retryMaxDelayMs },
       sessionTimeoutMs: config.sessionTimeoutMs,
+      fetchMaxBytes: config.fetchMaxBytes,
+      fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
     });
     ready = sink.ready;
     healthy = sink.healthy;

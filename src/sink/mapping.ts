@@ -58,7 +58,12 @@ function isCacheChangeValue(value: unknown): value is CacheChange {
   return typeof v.entity === 'string' && typeof v.id === 'string' &&
     (v.operation === 'UPSERT' || v.operation === 'DELETE' || v.operation === 'INVALIDATE') &&
     (v.value === null || v.value === undefined || Buffer.isBuffer(v.value)) &&
-    (v.extraKeys === undefined || (Array.isArray(v.extraKeys) && v.extraKeys.every((k) => typeof k === 'string')));
+    (v.extraKeys === undefined || (Array.isArray(v.extraKeys) && allStrings(v.extraKeys)));
+}
+
+function allStrings(items: readonly unknown[]): boolean {
+  for (const item of items) if (typeof item !== 'string') return false;
+  return true;
 }
 
 /**
@@ -90,8 +95,9 @@ export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPre
     change.operation === 'DELETE' ? { kind: 'delete', key, version }
     : change.operation === 'UPSERT' && change.value ? { kind: 'upsert', key, version, value: change.value }
     : { kind: 'invalidate', key, version };
-  const extra = (change.extraKeys ?? []).map((k): CacheAction => ({ kind: 'revoke-leases', key: `${keyPrefix}${k}` }));
-  return [main, ...extra];
+  const actions: CacheAction[] = [main];
+  for (const extraKey of change.extraKeys ?? []) actions.push({ kind: 'revoke-leases', key: `${keyPrefix}${extraKey}` });
+  return actions;
 }
 
 /**
@@ -123,36 +129,46 @@ export function mapEvent(event: OutboxEvent, decoded: DecodedValue, options: Map
       cause: err,
     });
   }
-  const allowed = options.namespaces ?? [event.aggregateType];
-  return actions.map((action) => checkAction(action, keyPrefix, allowed));
+  // The sink maps every record through here: validate in place, allocating nothing.
+  for (const action of actions) {
+    if (custom) checkShape(action);
+    const key = (action as CacheAction).key;
+    const allowed = options.namespaces ? inNamespaces(key, keyPrefix, options.namespaces) : inNamespace(key, keyPrefix, event.aggregateType);
+    if (!allowed) {
+      throw new MappingError(`key '${key}' is outside the allowed namespaces (${(options.namespaces ?? [event.aggregateType]).join(', ')})`, {
+        code: 'MAPPING_KEY_OUTSIDE_NAMESPACE',
+      });
+    }
+  }
+  return actions as CacheAction[];
 }
 
-function checkAction(action: unknown, keyPrefix: string, namespaces: readonly string[]): CacheAction {
+function invalidAction(why: string): never {
+  throw new MappingError(`mapping returned an invalid action: ${why}`, { code: 'MAPPING_BAD_RESULT' });
+}
+
+/** Checks what a user mapping returned (the default mapping builds valid actions by construction). */
+function checkShape(action: unknown): void {
   const a = action as Partial<Record<string, unknown>> | null;
-  const bad = (why: string): never => {
-    throw new MappingError(`mapping returned an invalid action: ${why}`, { code: 'MAPPING_BAD_RESULT' });
-  };
-  if (typeof a !== 'object' || a === null) return bad('not an object');
-  if (typeof a.key !== 'string' || a.key === '') return bad('key must be a non-empty string');
-  const key = a.key;
+  if (typeof a !== 'object' || a === null) invalidAction('not an object');
+  if (typeof a.key !== 'string' || a.key === '') invalidAction('key must be a non-empty string');
   if (a.kind === 'invalidate' || a.kind === 'upsert' || a.kind === 'delete') {
-    if (typeof a.version !== 'bigint' || a.version < 1n || a.version > MAX_VERSION) return bad(`version of '${key}' must be a bigint in [1, 2^63-1]`);
-    if (a.kind === 'upsert' && !Buffer.isBuffer(a.value)) return bad(`upsert of '${key}' needs a Buffer value`);
+    if (typeof a.version !== 'bigint' || a.version < 1n || a.version > MAX_VERSION) invalidAction(`version of '${a.key}' must be a bigint in [1, 2^63-1]`);
+    if (a.kind === 'upsert' && !Buffer.isBuffer(a.value)) invalidAction(`upsert of '${a.key}' needs a Buffer value`);
   } else if (a.kind !== 'revoke-leases') {
-    return bad(`unknown kind ${JSON.stringify(a.kind)}`);
+    invalidAction(`unknown kind ${JSON.stringify(a.kind)}`);
   }
-  if (!inNamespaces(key, keyPrefix, namespaces)) {
-    throw new MappingError(`key '${key}' is outside the allowed namespaces (${namespaces.join(', ')})`, {
-      code: 'MAPPING_KEY_OUTSIDE_NAMESPACE',
-    });
-  }
-  return action as CacheAction;
+}
+
+/** True when `key` is `<keyPrefix><namespace>:<something non-empty>`. */
+function inNamespace(key: string, keyPrefix: string, namespace: string): boolean {
+  const colon = keyPrefix.length + namespace.length;
+  return key.length > colon + 1 && key.startsWith(keyPrefix) && key.startsWith(namespace, keyPrefix.length) && key.charCodeAt(colon) === 58;
 }
 
 /** True when `key` is `<keyPrefix><namespace>:<something>` for one of `namespaces`. */
 export function inNamespaces(key: string, keyPrefix: string, namespaces: readonly string[]): boolean {
-  if (!key.startsWith(keyPrefix)) return false;
-  const rest = key.slice(keyPrefix.length);
-  return namespaces.some((ns) => rest.length > ns.length + 1 && rest.startsWith(`${ns}:`));
+  for (const namespace of namespaces) if (inNamespace(key, keyPrefix, namespace)) return true;
+  return false;
 }
 

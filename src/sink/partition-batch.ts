@@ -77,7 +77,7 @@ async function processChunk(
   let ignored = 0;
   for (const message of chunk) {
     try {
-      const parsed = parseOutboxRecord({ topic, ...message });
+      const parsed = parseOutboxRecord(topic, message);
       if (parsed.kind === 'ignored') {
         ignored += 1;
       } else {

@@ -11,9 +11,8 @@ import { AGGREGATE_TYPE_PATTERN, type OutboxEvent } from '../outbox/event.js';
 /** Prefix of every outbox topic; the rest of the name is the aggregate type. */
 export const OUTBOX_TOPIC_PREFIX = 'outbox.event.';
 
-/** The parts of a Kafka record the sink reads (a kafkajs `KafkaMessage` plus its topic). */
+/** The parts of a Kafka record the sink reads (a kafkajs `KafkaMessage` fits). */
 export interface KafkaRecord {
-  readonly topic: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** Epoch milliseconds as decimal text (CreateTime: Debezium sets it to `occurred_at`). */
@@ -27,6 +26,7 @@ export type ParsedRecord =
   | { readonly kind: 'ignored'; readonly reason: 'not-outbox-topic' };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const IGNORED: ParsedRecord = Object.freeze({ kind: 'ignored', reason: 'not-outbox-topic' });
 
 /**
  * Value of header `name` as text, or undefined when absent. Kafka allows a header to repeat (kafkajs
@@ -70,16 +70,16 @@ export function parseVersion(text: string | undefined): bigint {
 }
 
 /**
- * Turns a Kafka record into an outbox event. Records on topics outside `outbox.event.*`
+ * Turns a Kafka record of `topic` into an outbox event. Records on topics outside `outbox.event.*`
  * (Debezium heartbeats, anything else) are `ignored`. Throws a non-retriable {@link DecodeError}
  * for an outbox record that can never be applied (no key, no value, bad aggregate type in the
  * topic, missing or invalid `id`/`type`/`version` header): such a record is poison.
  */
-export function parseOutboxRecord(record: KafkaRecord): ParsedRecord {
-  if (!record.topic.startsWith(OUTBOX_TOPIC_PREFIX)) return { kind: 'ignored', reason: 'not-outbox-topic' };
-  const aggregateType = record.topic.slice(OUTBOX_TOPIC_PREFIX.length);
+export function parseOutboxRecord(topic: string, record: KafkaRecord): ParsedRecord {
+  if (!topic.startsWith(OUTBOX_TOPIC_PREFIX)) return IGNORED;
+  const aggregateType = topic.slice(OUTBOX_TOPIC_PREFIX.length);
   if (!AGGREGATE_TYPE_PATTERN.test(aggregateType)) {
-    throw new DecodeError(`topic '${record.topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
+    throw new DecodeError(`topic '${topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
   }
   if (record.key === null || record.key.length === 0) {
     throw new DecodeError('record has no key (aggregateid)', { code: 'RECORD_MISSING_KEY' });

@@ -27,10 +27,13 @@ export interface SinkOptions {
   readonly signal: AbortSignal;
   /** Partitions processed in parallel. Default 8. */
   readonly partitionConcurrency?: number;
-  /** Records per apply and offset commit. Default 2000. */
+  /** Most records per apply and offset commit. Default 5000. */
   readonly chunkSize?: number;
   /** Backoff while Redis, the registry or the dead-letter producer is down, ms. */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Most bytes per fetch over all partitions, and per partition: bound the records held in memory. Defaults 4 MiB and 1 MiB. */
+  readonly fetchMaxBytes?: number;
+  readonly fetchMaxBytesPerPartition?: number;
   /** Longest a fetch waits for new records on the broker, ms. Default 1000. */
   readonly maxWaitTimeMs?: number;
   /** Kafka group session timeout, ms. Default 30000. */
@@ -59,6 +62,8 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
     // Bounds how long a shutdown waits for an idle long-poll fetch to return.
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
+    maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
+    maxBytesPerPartition: options.fetchMaxBytesPerPartition ?? 1024 * 1024,
   });
   let joined = false;
   let healthy = true;
@@ -95,7 +100,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
           logger,
           metrics: options.metrics,
           signal,
-          chunkSize: options.chunkSize ?? 2000,
+          chunkSize: options.chunkSize ?? 5000,
           retry: options.retry,
           onPaused: (p) => void (p ? paused.add(id) : paused.delete(id)),
         });

@@ -79,10 +79,13 @@ describe('coalesceActions', () => {
     const v = (key: string, version: bigint, kind: 'invalidate' | 'delete' = 'invalidate') => ({ kind, key, version });
     const out = coalesceActions([v('a', 1n), v('b', 3n), v('a', 4n), v('a', 2n), v('b', 3n, 'delete'),
       { kind: 'revoke-leases', key: 'c' }, { kind: 'revoke-leases', key: 'c' }]);
-    expect(out).toEqual([
-      { action: v('a', 4n), sources: [0, 2, 3] },
-      { action: v('b', 3n), sources: [1, 4] },
-      { action: { kind: 'revoke-leases', key: 'c' }, sources: [5, 6] },
-    ]);
+    expect(out.actions).toEqual([v('a', 4n), v('b', 3n), { kind: 'revoke-leases', key: 'c' }]);
+    expect([...out.survivorOf]).toEqual([0, 1, 0, 0, 1, 2, 2]);
+  });
+
+  it('puts a key\'s revoke before its versioned action', () => {
+    const out = coalesceActions([{ kind: 'invalidate', key: 'k', version: 2n }, { kind: 'revoke-leases', key: 'k' }, { kind: 'invalidate', key: 'j', version: 1n }]);
+    expect(out.actions.map((a) => a.kind)).toEqual(['revoke-leases', 'invalidate', 'invalidate']);
+    expect([...out.survivorOf]).toEqual([1, 0, 2]);
   });
 });

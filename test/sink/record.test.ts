@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
-import { lastHeader, parseOutboxRecord, parseVersion } from '../../src/sink/record.js';
+import { lastHeader, parseOutboxRecord as parseRecord, parseVersion, type KafkaRecord } from '../../src/sink/record.js';
+
+const parseOutboxRecord = (r: Rec) => parseRecord(r.topic, r);
 
 interface FixtureRecord {
   topic: string; timestamp: number; key_hex: string; value_hex: string; headers: [string, string][]; scenario: string;
@@ -10,7 +12,8 @@ const fixture = JSON.parse(
   readFileSync(new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8'),
 ) as { records: FixtureRecord[] };
 
-function record(overrides: Partial<Parameters<typeof parseOutboxRecord>[0]> = {}): Parameters<typeof parseOutboxRecord>[0] {
+type Rec = KafkaRecord & { topic: string };
+function record(overrides: Partial<Rec> = {}): Rec {
   return {
     topic: 'outbox.event.user', key: Buffer.from('42'), value: Buffer.from([0, 0, 0, 0, 1, 2]), timestamp: '1700000000123',
     headers: { id: Buffer.from('0b6a3c8e-5e53-4f0f-9df5-0a7f2d6b5c11'), type: Buffer.from('UserChanged'), version: Buffer.from('7') },
@@ -32,8 +35,8 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('parseOutboxRecord', () => {
   it('parses the records captured from Debezium 2.7.4 and ignores its heartbeats', () => {
     const parsed = fixture.records.map((r) =>
-      parseOutboxRecord({
-        topic: r.topic, key: Buffer.from(r.key_hex, 'hex'), value: Buffer.from(r.value_hex, 'hex'), timestamp: String(r.timestamp),
+      parseRecord(r.topic, {
+        key: Buffer.from(r.key_hex, 'hex'), value: Buffer.from(r.value_hex, 'hex'), timestamp: String(r.timestamp),
         headers: Object.fromEntries(r.headers.map(([k, v]) => [k, Buffer.from(v, 'hex')])),
       }),
     );
