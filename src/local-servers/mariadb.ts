@@ -4,7 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
-import { findBinary, freePort, killChild, spawnServer, waitFor, type LocalServer } from './process.js';
+import { findBinary, freePort, killChild, MissingBinaryError, spawnServer, waitFor, type LocalServer } from './process.js';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,22 @@ export interface StartMariaDbOptions {
 /**
  * Initialises a fresh data directory with `mariadb-install-db` and starts `mariadbd` on
  * 127.0.0.1 and a free port, binlog on with `binlog_format=ROW`, `binlog_row_image=FULL`.
+ * Without a given port, a start that loses its port to another process is retried on a new one
+ * (twice at most).
  */
 export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<LocalMariaDb> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMariaDbOnce(options, options.port ?? (await freePort()));
+    } catch (err) {
+      if (options.port !== undefined || attempt >= 3 || err instanceof MissingBinaryError) throw err;
+    }
+  }
+}
+
+async function startMariaDbOnce(options: StartMariaDbOptions, port: number): Promise<LocalMariaDb> {
   const mariadbd = findBinary('mariadbd', 'mariadb-server');
   const installDb = findBinary('mariadb-install-db', 'mariadb-server');
-  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'outbox-cache-mariadb-'));
   const dataDir = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
@@ -71,8 +82,13 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
       `mariadbd on port ${port}`,
       async () => {
         const conn = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
-        await conn.end();
-        return true;
+        try {
+          // Another server may hold the port (it won the race for a "free" one): only ours counts.
+          const [rows] = await conn.query('SELECT @@pid_file AS pidFile');
+          return (rows as { pidFile?: string }[])[0]?.pidFile === join(dir, 'mysqld.pid');
+        } finally {
+          await conn.end();
+        }
       },
       { timeoutMs: 60_000, intervalMs: 100, failed: spawned.exitReason },
     );
