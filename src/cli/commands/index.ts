@@ -1,6 +1,8 @@
 import type { Command } from '../command.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
+import { demoCommand } from './demo.js';
+import { demoWriterCommand } from './demo-writer.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
@@ -21,4 +23,6 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   schemasCheckCommand,
   schemasPushCommand,
+  demoCommand,
+  demoWriterCommand,
 ];
