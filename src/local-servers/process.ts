@@ -91,9 +91,17 @@ export interface Spawned {
   exitReason(): string | undefined;
 }
 
-/** Spawns `binary` with `args`, capturing the tail of its output and its exit. */
+/**
+ * Spawns `binary` with `args`, capturing the tail of its output and its exit. The server gets a
+ * process group of its own, so a terminal's Ctrl-C reaches only this process, which then stops
+ * its servers in order (the demo still needs them to print its summary); if this process exits
+ * without stopping it, the server is killed.
+ */
 export function spawnServer(binary: string, args: string[], onLine?: (line: string) => void): Spawned {
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let buffer = '';
   let exited: string | undefined;
   let partial = '';
