@@ -68,3 +68,7 @@ export {
   type Relay, type RelayApply, type RelayOptions, type RelayBatchInfo, type RelayStats, type BinlogPosition,
   type RelayLogger, type RunConfig, type RunRelayOptions,
 } from './relay/index.js';
+export { runDemo, type DemoOptions } from './demo/demo.js';
+export type { DemoSummary, CacheSummary as DemoCacheSummary } from './demo/report.js';
+export { runDemoWriter, type DemoWriterOptions, type DemoWriterResult } from './demo/writer.js';
+export { LocalSchemaRegistry, LOCAL_SCHEMA_ID_BASE } from './demo/local-registry.js';
