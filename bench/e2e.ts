@@ -1,7 +1,9 @@
 /**
  * Commit-to-Redis latency of the embedded mode at a steady write rate: a MariaDB started here with
  * durable commits (sync_binlog=1, innodb_flush_log_at_trx_commit=1), a Redis, and the embedded
- * relay (own MySQL pool, the sink's apply step, default mapping) invalidating `product:<id>`.
+ * relay (own MySQL pool, the sink's apply step, default mapping) invalidating `product:<id>`. The
+ * relay runs in a worker thread, with an event loop of its own as `outbox-cache run` has in its own
+ * process: it does not queue behind the writers' callbacks.
  *
  * Writers follow an open-loop schedule (BENCH_RATE transactions per second, each started at its
  * due time whether or not earlier ones finished; each updates a random product of 10,000 and
@@ -15,6 +17,7 @@
  * reports each round and the medians. Last output line:
  * {"bench":"e2e","rate_per_s":…,"p50_ms":…,"p99_ms":…}. Target: p99 ≤ 50 ms at 1,000 writes/s.
  */
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Redis } from 'ioredis';
 import { createConnection, createPool } from 'mysql2/promise';
 import { RedisCacheWriter } from '../src/cache/redis-cache-writer.js';
@@ -68,29 +71,21 @@ async function main(): Promise<void> {
     await admin.end();
     const uri = `${mariadb.url}bench`;
     const writerPool = createPool({ uri, connectionLimit: 64, timezone: 'Z', supportBigNumbers: true });
-    // The relay's own pool: sharing the writers' would queue its position writes behind them.
-    const relayPool = createPool({ uri, connectionLimit: 3, timezone: 'Z', supportBigNumbers: true });
-    closers.unshift(() => writerPool.end(), () => relayPool.end());
+    closers.unshift(() => writerPool.end());
     const setup = await writerPool.getConnection();
     await migrateOutbox(setup);
     setup.release();
     await ensureProducts(writerPool, KEYS);
 
-    const registry = await LocalSchemaRegistry.fromDirectory(SHIPPED_AVRO_DIR);
-    const codec = new AvroCodec({ registry });
+    const codec = new AvroCodec({ registry: await LocalSchemaRegistry.fromDirectory(SHIPPED_AVRO_DIR) });
     const schema = await codec.writerSchema(outboxSubject(PRODUCT_AGGREGATE));
-    const relayRedis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
     const reader = new Redis(redisServer.url);
     const subscriber = new Redis(redisServer.url);
-    closers.unshift(async () => [relayRedis, reader, subscriber].forEach((r) => r.disconnect()));
+    closers.unshift(async () => [reader, subscriber].forEach((r) => r.disconnect()));
     await reader.config('SET', 'notify-keyspace-events', 'K$');
 
-    const stopRelay = new AbortController();
-    const relay = await startRelay({
-      pool: relayPool, connection: { uri }, database: 'bench', relayName: 'bench', signal: stopRelay.signal,
-      apply: createApplyStep({ decoder: codec, writer: new RedisCacheWriter({ redis: relayRedis }), mapping: { keyPrefix: PREFIX } }),
-    });
-    closers.unshift(async () => (stopRelay.abort(), await relay.done));
+    const relay = await startRelayWorker({ uri, redisUrl: redisServer.url });
+    closers.unshift(() => relay.stop());
 
     // Visible version per key, and the writes waiting to become visible.
     const visible = new Map<number, bigint>();
@@ -165,7 +160,7 @@ async function main(): Promise<void> {
       );
     }
     const p = (q: number): number[] => rounds.map((round) => percentile([...round.latenciesMs].sort((a, b) => a - b), q));
-    const stats = relay.stats();
+    const stats = await relay.stats();
     console.log(`relay: ${stats.events} events in ${stats.batches} batches (${round2(stats.events / Math.max(1, stats.batches))} per batch)`);
     console.log(JSON.stringify({ bench: 'e2e', rate_per_s: round2(median(rounds.map((r) => r.ratePerS))), p50_ms: round2(median(p(0.5))), p99_ms: round2(median(p(0.99))) }));
   } finally {
@@ -173,7 +168,70 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+interface RelayWorkerData {
+  readonly uri: string;
+  readonly redisUrl: string;
+}
+
+/** Starts the relay in a worker thread; resolves once its binlog stream is open. */
+async function startRelayWorker(data: RelayWorkerData): Promise<{ stats(): Promise<{ events: number; batches: number }>; stop(): Promise<void> }> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: data });
+  const next = (): Promise<{ type: string; events?: number; batches?: number; error?: string }> =>
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error(`relay worker: ${ready.error ?? ready.type}`);
+  return {
+    async stats() {
+      const answer = next();
+      worker.postMessage('stats');
+      const { events = 0, batches = 0 } = await answer;
+      return { events, batches };
+    },
+    async stop() {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+/** The worker's side: the relay with its own pool and Redis client, until told to stop. */
+async function relayWorker(data: RelayWorkerData): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  // The relay's own pool: sharing the writers' would queue its position writes behind them.
+  const pool = createPool({ uri: data.uri, connectionLimit: 3, timezone: 'Z', supportBigNumbers: true });
+  const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 1 });
+  const stop = new AbortController();
+  try {
+    const codec = new AvroCodec({ registry: await LocalSchemaRegistry.fromDirectory(SHIPPED_AVRO_DIR) });
+    const relay = await startRelay({
+      pool, connection: { uri: data.uri }, database: 'bench', relayName: 'bench', signal: stop.signal,
+      apply: createApplyStep({ decoder: codec, writer: new RedisCacheWriter({ redis }), mapping: { keyPrefix: PREFIX } }),
+    });
+    port.on('message', (message: string) => {
+      if (message === 'stop') stop.abort();
+      else port.postMessage({ type: 'stats', ...relay.stats() });
+    });
+    port.postMessage({ type: 'ready' });
+    await relay.done;
+  } catch (err) {
+    port.postMessage({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+  } finally {
+    port.close();
+    redis.disconnect();
+    await pool.end();
+  }
+}
+
+if (isMainThread) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+} else {
+  void relayWorker(workerData as RelayWorkerData);
+}

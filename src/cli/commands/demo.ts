@@ -2,6 +2,7 @@
 import { describeSettings } from '../../config/settings.js';
 import { DEMO_SETTINGS, parseDemoConfig } from '../../demo/demo-config.js';
 import { runDemo } from '../../demo/demo.js';
+import { MissingBinaryError } from '../../local-servers/index.js';
 import { EXIT, type Command } from '../command.js';
 
 /** The demo command. Exits 0 after the summary, also when stopped early with Ctrl-C. */
@@ -26,16 +27,23 @@ export const demoCommand: Command = {
   ].join('\n'),
   async run(ctx) {
     const config = parseDemoConfig(ctx.env, ctx.argv);
-    await runDemo({
-      durationMs: config.duration,
-      writers: config.writers,
-      readers: config.readers,
-      keys: config.keys,
-      fillDelayMs: config.fillDelayMs,
-      signal: ctx.signal,
-      out: (text) => void ctx.stdout.write(text),
-      err: (text) => void ctx.stderr.write(text),
-    });
+    try {
+      await runDemo({
+        durationMs: config.duration,
+        writers: config.writers,
+        readers: config.readers,
+        keys: config.keys,
+        fillDelayMs: config.fillDelayMs,
+        signal: ctx.signal,
+        out: (text) => void ctx.stdout.write(text),
+        err: (text) => void ctx.stderr.write(text),
+      });
+    } catch (err) {
+      if (!(err instanceof MissingBinaryError)) throw err;
+      ctx.stderr.write(`outbox-cache demo: ${err.message.replace(/ \(or set .*$/, '')}\n` +
+        'It needs MariaDB and Redis installed locally: sudo apt-get update && sudo apt-get install -y mariadb-server redis-server\n');
+      return EXIT.FAILURE;
+    }
     return EXIT.OK;
   },
 };
