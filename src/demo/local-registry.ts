@@ -63,12 +63,14 @@ export class LocalSchemaRegistry implements RegistryReader {
     return this.#subjects.get(subject)?.at(-1)?.id;
   }
 
+  /** Schema text of a local id; non-retriable `SCHEMA_UNKNOWN_ID` otherwise. */
   async getSchemaById(id: number): Promise<{ schema: string; schemaType: string }> {
     const entry = this.#byId.get(id);
     if (!entry) throw new SchemaError(`schema id ${id} is not one of the local schema ids`, { code: 'SCHEMA_UNKNOWN_ID' });
     return { schema: entry.text, schemaType: 'AVRO' };
   }
 
+  /** Subjects (and versions) listing the schema of `id`; `SCHEMA_UNKNOWN_ID` for other ids. */
   async getSubjectVersionsById(id: number): Promise<{ subject: string; version: number }[]> {
     if (!this.#byId.has(id)) throw new SchemaError(`schema id ${id} is not one of the local schema ids`, { code: 'SCHEMA_UNKNOWN_ID' });
     const found: { subject: string; version: number }[] = [];
@@ -80,6 +82,7 @@ export class LocalSchemaRegistry implements RegistryReader {
     return found;
   }
 
+  /** The subject's newest schema; non-retriable `SCHEMA_SUBJECT_NOT_FOUND` for subjects not in the manifest. */
   async getLatestSchema(subject: string): Promise<RegisteredSchema> {
     const versions = this.#subjects.get(subject);
     const latest = versions?.at(-1);
@@ -87,6 +90,7 @@ export class LocalSchemaRegistry implements RegistryReader {
     return { subject, id: latest.id, version: versions.length, schema: latest.text };
   }
 
+  /** The version of `subject` equal to `schema` (compared as parsed Avro), or undefined. */
   async lookupSchema(subject: string, schema: string): Promise<RegisteredSchema | undefined> {
     const key = schemaKey(parseAvroSchema(schema));
     const versions = this.#subjects.get(subject) ?? [];

@@ -74,6 +74,7 @@ export class CacheTally {
     if (missed !== undefined) this.#oldestStaleMs = Math.max(this.#oldestStaleMs, sample.startedAtMs - missed);
   }
 
+  /** The counts so far. */
   counters(): CacheCounters {
     return { reads: this.#reads, hits: this.#hits, staleReads: this.#stale, oldestStaleMs: this.#oldestStaleMs, refusedFills: this.#refused };
   }
