@@ -1,8 +1,10 @@
 /**
  * Benchmark of `outbox-cache sink`: a topic pre-filled with Debezium-shaped records (standard
  * cache-change UPSERT events, Confluent-framed Avro, headers id/type/version, key = aggregateid)
- * over many keys with a hot set, consumed in one run by
- *   - the sink itself, as a child process (`outbox-cache sink`), whose peak RSS is read from /proc;
+ * over many keys with a hot set, on four topics, consumed in one run by
+ *   - the sink itself as deployed: `npm run build`, then `node --max-old-space-size=128
+ *     dist/cli/main.js sink` as a child process with its default settings, whose peak RSS (VmHWM)
+ *     is read from /proc;
  *   - a naive sink: kafkajs eachMessage, same decode and mapping, one awaited Redis call per record,
  *     no coalescing;
  * and, on the same Redis, redis-benchmark's pipelined EVALSHA (-P 64) of the single-key guard
@@ -10,12 +12,12 @@
  * Registry double. Last line:
  * {"bench":"sink","events_per_s":…,"naive_events_per_s":…,"redis_benchmark_evalsha_per_s":…,"vs_naive":…,"vs_redis":…,"peak_rss_mb":…}
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import avro from 'avsc';
 import { Redis } from 'ioredis';
-import { Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Message } from 'kafkajs';
 import { guardScriptSource } from '../src/cache/guard-scripts.js';
 import { RedisCacheWriter } from '../src/cache/redis-cache-writer.js';
 import { CACHE_CHANGE_SCHEMA_V1 } from '../src/codec/cache-change.js';
@@ -34,6 +36,12 @@ const RECORDS = Number(process.env.BENCH_SINK_RECORDS ?? 200_000);
 const KEYS = 50_000;
 const HOT_KEYS = 1_000;
 const VALUE_SIZE = 64;
+/**
+ * Node/V8 flags of the sink process: the heap limit the README recommends for the sink (its live
+ * heap stays under ~60 MB with the default fetch and batch sizes; without a limit V8 grows the heap
+ * lazily). BENCH_SINK_NODE_FLAGS overrides them (empty: none).
+ */
+const SINK_NODE_FLAGS = (process.env.BENCH_SINK_NODE_FLAGS ?? '--max-old-space-size=128').split(' ').filter(Boolean);
 /** Aggregate types, one topic each: the mock cluster keeps only ~5 MB per partition (4 per topic). */
 const TYPES = ['bench_user', 'bench_order', 'bench_product', 'bench_account'];
 const value = Buffer.alloc(VALUE_SIZE, 'v');
@@ -74,30 +82,31 @@ function passThrough(prefix: string): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith(prefix) && e[1] !== undefined));
 }
 
-/** Runs `outbox-cache sink` as a child until it consumed every record; events/s and peak RSS. */
-async function runSink(env: Record<string, string>): Promise<{ rate: number; rssMb: number }> {
+/**
+ * Runs `outbox-cache sink` as a child until its group has committed every record (so every record
+ * was applied); events/s between the first and the last commit seen, and peak RSS. Progress is
+ * read from the group's committed offsets, not the sink's /metrics, so measuring costs the sink
+ * nothing.
+ */
+async function runSink(admin: Admin, topics: string[], env: Record<string, string>): Promise<{ rate: number; rssMb: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'sink'], {
+  const child = spawn(process.execPath, [...SINK_NODE_FLAGS, 'dist/cli/main.js', 'sink'], {
     // SINK_* and KAFKA_FETCH_* variables of the bench's environment reach the sink, to try other settings.
     env: { PATH: process.env.PATH ?? '', ...passThrough('SINK_'), ...passThrough('KAFKA_FETCH_'), ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_SINK_LOG ?? 'warn' },
     stdio: ['ignore', process.env.BENCH_SINK_LOG ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    const consumed = async (): Promise<number> => {
-      try {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return [...text.matchAll(/^outbox_sink_records_consumed_total\{[^}]*\} (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
-      } catch {
-        return 0;
-      }
+    const committed = async (): Promise<number> => {
+      const offsets = await admin.fetchOffsets({ groupId: env.KAFKA_GROUP_ID!, topics });
+      return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
     };
     let first: { at: number; count: number } | undefined;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`sink exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`sink did not finish in time: consumed ${await consumed()} of ${RECORDS}`);
-      const count = await consumed();
+      if (Date.now() > deadline) throw new Error(`sink did not finish in time: committed ${await committed()} of ${RECORDS}`);
+      const count = await committed();
       const now = performance.now();
       if (!first && count > 0) first = { at: now, count };
       if (first && count >= RECORDS) {
@@ -143,7 +152,9 @@ async function runNaive(kafka: Kafka, topics: string[], registryUrl: string, red
 }
 
 async function main(): Promise<void> {
-  const [redisServer, cluster, registry] = await Promise.all([startRedis(), startKafkaMock({ brokers: 1 }), startSchemaRegistryDouble()]);
+  console.log('building dist/ (npm run build) to run the sink as deployed');
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  const [redisServer, cluster, registry] = await Promise.all([startRedis(), startKafkaMock({ brokers: 3 }), startSchemaRegistryDouble()]);
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   try {
     const topics = TYPES.map(outboxTopic);
@@ -153,10 +164,12 @@ async function main(): Promise<void> {
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     let started = performance.now();
-    // librdkafka's mock cluster answers a fetch with one stored record batch, where a real broker
-    // fills the fetch (up to 1 MB per partition): produce large batches so fetches look real.
+    // librdkafka's mock cluster answers a fetch with whole stored record batches, where a real
+    // broker fills a fetch from many small ones up to the consumer's limits (1 MiB per partition
+    // by default): 5,000-record sends store ~250 KiB per partition batch, so a fetch holds about
+    // what a real broker's would.
     for (const [topic, records] of makeRecords(schemaId)) {
-      for (let i = 0; i < records.length; i += 20_000) await producer.send({ topic, acks: -1, messages: records.slice(i, i + 20_000) });
+      for (let i = 0; i < records.length; i += 5000) await producer.send({ topic, acks: -1, messages: records.slice(i, i + 5000) });
     }
     await producer.disconnect();
     console.log(`pre-filled ${RECORDS} records over ${KEYS} keys (${HOT_KEYS} hot) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -167,14 +180,19 @@ async function main(): Promise<void> {
     await redis.flushall();
 
     started = performance.now();
-    const sink = await runSink({
+    const admin = kafka.admin();
+    await admin.connect();
+    const sink = await runSink(admin, topics, {
       KAFKA_BROKERS: cluster.brokers.join(','), KAFKA_TOPICS: topics.join(','), KAFKA_GROUP_ID: `sink-${Date.now()}`,
       SCHEMA_REGISTRY_URL: registry.url, REDIS_URL: redisServer.url, DLQ_TOPIC: 'bench-dlq', CACHE_KEY_PREFIX: '',
     });
-    console.log(`sink: ${Math.round(sink.rate)} events/s, peak RSS ${sink.rssMb.toFixed(0)} MB (run ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    await admin.disconnect();
+    console.log(`sink (node ${[...SINK_NODE_FLAGS, 'dist/cli/main.js'].join(' ')} sink): ${Math.round(sink.rate)} events/s, peak RSS ${sink.rssMb.toFixed(0)} MB (run ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     await redis.flushall();
 
     started = performance.now();
+    // For trying sink settings quickly (SINK_*, KAFKA_FETCH_*, BENCH_SINK_NODE_FLAGS).
+    if (process.env.BENCH_SINK_ONLY) return;
     const naive = await runNaive(kafka, topics, registry.url, redis);
     console.log(`naive sink: ${Math.round(naive)} events/s (run ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 

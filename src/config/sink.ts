@@ -5,7 +5,6 @@
 import { z } from 'zod';
 import { resolveCacheTtl } from '../cache/cache-ttl.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { AGGREGATE_TYPE_PATTERN } from '../outbox/event.js';
 import { fields, parseSettings, setting, type SettingsValue } from './settings.js';
 
 /** Default subscription: every outbox topic. */
@@ -54,14 +53,14 @@ export const SINK_SETTINGS = {
   keyPrefix: setting({ env: 'CACHE_KEY_PREFIX', flag: 'key-prefix', schema: fields.text(''), doc: 'prefix of every cache key the sink writes (default empty)' }),
   namespaces: setting({
     env: 'CACHE_NAMESPACES', flag: 'namespaces', doc: 'comma-separated namespaces keys may fall in (<prefix><namespace>:...); default: the event\'s own aggregate type',
-    schema: fields.optionalList().refine((xs) => xs === undefined || (xs.length > 0 && xs.every((x) => AGGREGATE_TYPE_PATTERN.test(x) || /^[A-Za-z0-9_.-]+$/.test(x))), 'must list namespaces made of letters, digits, _ . -'),
+    schema: fields.optionalList().refine((xs) => xs === undefined || (xs.length > 0 && xs.every((x) => /^[A-Za-z0-9_.-]+$/.test(x))), 'must list namespaces made of letters, digits, _ . -'),
   }),
   entryTtlMs: setting({ env: 'CACHE_ENTRY_TTL_MS', flag: 'entry-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of entries written through, ms (default 3600000); same value as the read path' }),
   negativeTtlMs: setting({ env: 'CACHE_NEGATIVE_TTL_MS', flag: 'negative-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of "known absent" entries written on DELETE, ms (default 300000)' }),
   tombstoneTtlMs: setting({ env: 'CACHE_TOMBSTONE_TTL_MS', flag: 'tombstone-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of tombstones, ms (default 60000); same value as the read path' }),
   mappingModule: setting({ env: 'SINK_MAPPING_MODULE', flag: 'mapping', schema: fields.optional(), doc: 'path of an ES module whose default export maps aggregate types to mapping functions' }),
-  concurrency: setting({ env: 'SINK_PARTITION_CONCURRENCY', flag: 'concurrency', schema: fields.int(8, 1, 1024), doc: 'partitions processed in parallel (default 8)' }),
-  batchSize: setting({ env: 'SINK_BATCH_SIZE', flag: 'batch-size', schema: fields.int(5000, 1, 100_000), doc: 'most records per Redis apply and offset commit (default 5000)' }),
+  concurrency: setting({ env: 'SINK_PARTITION_CONCURRENCY', flag: 'concurrency', schema: fields.int(4, 1, 1024), doc: 'partitions processed in parallel (default 4)' }),
+  batchSize: setting({ env: 'SINK_BATCH_SIZE', flag: 'batch-size', schema: fields.int(1000, 1, 100_000), doc: 'most records per Redis apply, one writer call (default 1000)' }),
   retryMaxDelayMs: setting({ env: 'SINK_RETRY_MAX_DELAY_MS', flag: 'retry-max-delay-ms', schema: fields.int(10_000, 10, 600_000), doc: 'ceiling of the backoff while Redis, the registry or the DLQ is down, ms (default 10000)' }),
   metricsPort: setting({ env: 'METRICS_PORT', flag: 'metrics-port', schema: fields.int(9464, 0, 65_535), doc: 'port of /metrics, /healthz and /readyz (default 9464; 0 picks a free port)' }),
   metricsHost: setting({ env: 'METRICS_HOST', flag: 'metrics-host', schema: fields.text('0.0.0.0'), doc: 'address the metrics server listens on (default 0.0.0.0)' }),

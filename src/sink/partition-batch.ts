@@ -33,6 +33,8 @@ export interface BatchDeps {
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
   /** Told when this partition starts and stops waiting for a dependency (for readiness). */
   readonly onPaused?: (paused: boolean) => void;
+  /** Longest time applied records of one batch stay uncommitted, ms. Default 1000. */
+  readonly commitIntervalMs?: number;
   /** How often to heartbeat while a chunk is being applied or retried, ms. Default 1000. */
   readonly heartbeatIntervalMs?: number;
 }
@@ -47,15 +49,23 @@ export async function processBatch(payload: BatchPayload, deps: BatchDeps): Prom
   const stopped = (): boolean => deps.signal.aborted || !payload.isRunning() || payload.isStale();
   // Keeps the group membership alive while a chunk waits on Redis; kafkajs throttles the calls.
   const timer = setInterval(() => void payload.heartbeat().catch(() => {}), deps.heartbeatIntervalMs ?? 1000);
+  let applied: string | undefined;
+  let lastCommit = Date.now();
   try {
     for (let start = 0; start < messages.length; start += deps.chunkSize) {
       if (stopped()) return;
       const chunk = messages.slice(start, start + deps.chunkSize);
       const done = await processChunk(topic, partition, chunk, deps, stopped);
       if (!done || stopped()) return;
-      const last = chunk[chunk.length - 1]!.offset;
-      payload.resolveOffset(last);
-      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      applied = chunk[chunk.length - 1]!.offset;
+      payload.resolveOffset(applied);
+      // One commit per batch (and at least every commitIntervalMs in a long one): a crash
+      // re-applies what was not committed, which the version guard makes harmless.
+      const last = start + deps.chunkSize >= messages.length;
+      if (last || Date.now() - lastCommit >= (deps.commitIntervalMs ?? 1000)) {
+        await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: (BigInt(applied) + 1n).toString() }] }] });
+        lastCommit = Date.now();
+      }
       await payload.heartbeat();
     }
   } finally {

@@ -25,9 +25,9 @@ export interface SinkOptions {
   readonly metrics?: SinkMetrics;
   /** Aborting stops the sink: the batch in progress is abandoned uncommitted, clients disconnect. */
   readonly signal: AbortSignal;
-  /** Partitions processed in parallel. Default 8. */
+  /** Partitions processed in parallel. Default 4. */
   readonly partitionConcurrency?: number;
-  /** Most records per apply and offset commit. Default 5000. */
+  /** Most records per apply and offset commit. Default 1000. */
   readonly chunkSize?: number;
   /** Backoff while Redis, the registry or the dead-letter producer is down, ms. */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
@@ -91,7 +91,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionConcurrency ?? 8,
+      partitionsConsumedConcurrently: options.partitionConcurrency ?? 4,
       eachBatch: (payload) => {
         const id = `${payload.batch.topic}/${payload.batch.partition}`;
         return processBatch(payload, {
@@ -100,7 +100,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
           logger,
           metrics: options.metrics,
           signal,
-          chunkSize: options.chunkSize ?? 5000,
+          chunkSize: options.chunkSize ?? 1000,
           retry: options.retry,
           onPaused: (p) => void (p ? paused.add(id) : paused.delete(id)),
         });

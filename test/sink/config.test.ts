@@ -19,7 +19,7 @@ describe('parseSinkConfig', () => {
     const config = parseSinkConfig(minimal);
     expect(config).toMatchObject({
       brokers: ['k1:9092', 'k2:9092'], groupId: 'outbox-cache-sink', dlqTopic: 'outbox-cache.dead-letter', topics: undefined,
-      metricsPort: 9464, concurrency: 8, keyPrefix: '', fromBeginning: true, redisUrl: ['redis://cache:6379'],
+      metricsPort: 9464, concurrency: 4, keyPrefix: '', fromBeginning: true, redisUrl: ['redis://cache:6379'],
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.brokers)).toBe(true);
