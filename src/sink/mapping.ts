@@ -66,6 +66,22 @@ function allStrings(items: readonly unknown[]): boolean {
   return true;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** False only when the payload carries a version (number, bigint or text) other than `version`. */
+function sameVersion(payloadVersion: unknown, version: bigint): boolean {
+  switch (typeof payloadVersion) {
+    case 'number':
+      return Number.isSafeInteger(payloadVersion) && version <= MAX_SAFE ? Number(version) === payloadVersion : String(payloadVersion) === version.toString();
+    case 'bigint':
+      return payloadVersion === version;
+    case 'string':
+      return payloadVersion === version.toString();
+    default:
+      return true;
+  }
+}
+
 /**
  * Default mapping. A standard cache-change event writes through (UPSERT with a value), stores
  * "known absent" (DELETE) or invalidates (INVALIDATE, or UPSERT without a value) the key
@@ -83,8 +99,7 @@ export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPre
   }
   // The header is the contract's version; a payload that disagrees contradicts itself.
   const payloadVersion = change.version;
-  if ((typeof payloadVersion === 'number' || typeof payloadVersion === 'bigint' || typeof payloadVersion === 'string') &&
-      String(payloadVersion) !== event.version.toString()) {
+  if (!sameVersion(payloadVersion, event.version)) {
     throw new MappingError(`payload version ${String(payloadVersion)} differs from header version ${event.version}`, {
       code: 'MAPPING_VERSION_MISMATCH',
     });

@@ -41,11 +41,17 @@ export function lastHeader(headers: IHeaders | undefined, name: string): string 
 }
 
 function utf8Text(bytes: Buffer, what: string): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw new DecodeError(`${what} is not valid UTF-8`, { code: 'RECORD_BAD_UTF8' });
+  // Headers and keys are nearly always ASCII, which latin1 decodes identically and faster.
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i]! >= 0x80) {
+      try {
+        return utf8.decode(bytes);
+      } catch {
+        throw new DecodeError(`${what} is not valid UTF-8`, { code: 'RECORD_BAD_UTF8' });
+      }
+    }
   }
+  return bytes.toString('latin1');
 }
 
 /**

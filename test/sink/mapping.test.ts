@@ -89,3 +89,12 @@ describe('coalesceActions', () => {
     expect([...out.survivorOf]).toEqual([1, 0, 2]);
   });
 });
+
+describe('payload version check', () => {
+  it('accepts the header version as number, bigint or text and refuses any other', () => {
+    for (const version of [5, 5n, '5']) expect(mapEvent(event, change({ version }))[0]?.kind).toBe('invalidate');
+    for (const version of [6, 4n, '05', 5.5]) expect(mappingCode(() => mapEvent(event, change({ version })))).toBe('MAPPING_VERSION_MISMATCH');
+    const big = { ...event, version: 2n ** 60n };
+    expect(mapEvent(big, change({ version: 2n ** 60n }))[0]?.kind).toBe('invalidate');
+  });
+});

@@ -82,3 +82,10 @@ describe('parseVersion', () => {
     }
   });
 });
+
+describe('UTF-8 keys and headers', () => {
+  it('decodes non-ASCII keys and type headers as UTF-8', () => {
+    const parsed = parseOutboxRecord(record({ key: Buffer.from('üser-42', 'utf8'), headers: { id: 'a', type: Buffer.from('Änderung', 'utf8'), version: '1' } }));
+    expect(parsed.kind === 'event' && [parsed.event.aggregateId, parsed.event.type]).toEqual(['üser-42', 'Änderung']);
+  });
+});
