@@ -12,6 +12,13 @@ export {
 export { loadMappingModule } from './sink/mapping-loader.js';
 export { coalesceActions, type Coalesced } from './sink/coalesce.js';
 export { createApplyStep, applyEvents, type ApplyStep, type ApplyStepOptions, type ApplyReport, type PoisonedEvent } from './sink/apply-step.js';
+export { startSink, type SinkOptions, type RunningSink } from './sink/sink.js';
+export { runSinkFromConfig, type RunSinkOptions } from './sink/from-config.js';
+export { DEAD_LETTER_HEADERS, deadLetterMessage, type PoisonRecord } from './sink/dead-letter.js';
+export { parseSinkConfig, SINK_SETTINGS, type SinkConfig } from './config/sink.js';
+export { createLogger, type Logger, type LoggerOptions } from './ops/logger.js';
+export { createSinkMetrics, type SinkMetrics } from './ops/metrics.js';
+export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops/http-server.js';
 export {
   publishEvent, withOutboxTransaction, assertInTransaction, isRetriableSqlError,
   type OutboxWriterOptions, type PublishFn,
