@@ -17,7 +17,7 @@ export const SINK_SETTINGS = {
   groupId: setting({ env: 'KAFKA_GROUP_ID', flag: 'group-id', schema: fields.text('outbox-cache-sink'), doc: 'consumer group id; offsets are committed under it (default outbox-cache-sink)' }),
   topics: setting({ env: 'KAFKA_TOPICS', flag: 'topics', schema: fields.optionalList(), doc: 'comma-separated topics to consume (instead of KAFKA_TOPIC_PATTERN)' }),
   topicPattern: setting({
-    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched at start (default ${DEFAULT_TOPIC_PATTERN})`,
+    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, resolved against the topics that exist when the sink starts (default ${DEFAULT_TOPIC_PATTERN})`,
     schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
   }),
   fromBeginning: setting({ env: 'KAFKA_FROM_BEGINNING', flag: 'from-beginning', schema: fields.bool(true), doc: 'a new consumer group starts at the earliest offset (default true)' }),

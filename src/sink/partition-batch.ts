@@ -1,6 +1,7 @@
 /**
  * Processing of one kafkajs batch (one partition, in offset order): parse, decode + map + coalesce
- * + apply in chunks, dead-letter poison records, then resolve and commit the chunk's offsets.
+ * + apply in chunks, dead-letter poison records, resolve each chunk's offsets, and commit once per
+ * batch (and at least every `commitIntervalMs`).
  * Nothing is committed past a record that was neither applied nor dead-lettered (DESIGN.md §5).
  */
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
@@ -27,7 +28,7 @@ export interface BatchDeps {
   readonly metrics?: SinkMetrics;
   /** Aborted on shutdown: the chunk in progress is abandoned without committing. */
   readonly signal: AbortSignal;
-  /** Records per apply and offset commit. */
+  /** Most records per step call (one Redis apply). */
   readonly chunkSize: number;
   /** Backoff while a dependency is down (ms). */
   readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
@@ -42,14 +43,14 @@ export interface BatchDeps {
 /**
  * Processes `payload.batch` chunk by chunk. Outages (Redis, registry, dead-letter producer) are
  * retried with backoff and jitter for as long as the consumer runs; the partition waits, nothing
- * is skipped. Returns early, without committing the current chunk, on shutdown or rebalance.
+ * is skipped. Returns early on shutdown or rebalance, leaving what was not committed yet to be
+ * read again (harmless: idempotent by version).
  */
 export async function processBatch(payload: BatchPayload, deps: BatchDeps): Promise<void> {
   const { topic, partition, messages } = payload.batch;
   const stopped = (): boolean => deps.signal.aborted || !payload.isRunning() || payload.isStale();
   // Keeps the group membership alive while a chunk waits on Redis; kafkajs throttles the calls.
   const timer = setInterval(() => void payload.heartbeat().catch(() => {}), deps.heartbeatIntervalMs ?? 1000);
-  let applied: string | undefined;
   let lastCommit = Date.now();
   try {
     for (let start = 0; start < messages.length; start += deps.chunkSize) {
@@ -57,7 +58,7 @@ export async function processBatch(payload: BatchPayload, deps: BatchDeps): Prom
       const chunk = messages.slice(start, start + deps.chunkSize);
       const done = await processChunk(topic, partition, chunk, deps, stopped);
       if (!done || stopped()) return;
-      applied = chunk[chunk.length - 1]!.offset;
+      const applied = chunk[chunk.length - 1]!.offset;
       payload.resolveOffset(applied);
       // One commit per batch (and at least every commitIntervalMs in a long one): a crash
       // re-applies what was not committed, which the version guard makes harmless.
