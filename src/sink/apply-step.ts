@@ -3,7 +3,7 @@
  * to cache actions, coalesce per key and apply the result to Redis in one writer call.
  */
 import type { ApplyOutcome, CacheAction, CacheWriter } from '../cache/actions.js';
-import type { DecodedValue, PayloadDecoder } from '../codec/types.js';
+import type { PayloadDecoder } from '../codec/types.js';
 import { DecodeError, OutboxCacheError, errorMessage, isRetriable } from '../errors.js';
 import { outboxSubject, type OutboxEvent } from '../outbox/event.js';
 import { coalesceActions } from './coalesce.js';
@@ -57,11 +57,10 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
   const owners: number[] = [];
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
-    let decoded: DecodedValue;
     try {
       // One at a time: after the first record of a schema id every decode is served from the
       // codec's cache, and nothing is left in flight when the registry fails.
-      decoded = await options.decoder.decode(event.payload, { subject: outboxSubject(event.aggregateType) });
+      const decoded = await options.decoder.decode(event.payload, { subject: outboxSubject(event.aggregateType) });
       for (const action of mapEvent(event, decoded, options.mapping)) {
         actions.push(action);
         owners.push(index);
