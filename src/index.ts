@@ -19,6 +19,7 @@ export { parseSinkConfig, SINK_SETTINGS, type SinkConfig } from './config/sink.j
 export { createLogger, type Logger, type LoggerOptions } from './ops/logger.js';
 export { createSinkMetrics, type SinkMetrics } from './ops/metrics.js';
 export { startOpsServer, type OpsServer, type OpsServerOptions } from './ops/http-server.js';
+export { createRedisClient, kafkaClientConfig, type KafkaClientSettings, type RedisClientSettings } from './ops/clients.js';
 export {
   publishEvent, withOutboxTransaction, assertInTransaction, isRetriableSqlError,
   type OutboxWriterOptions, type PublishFn,

@@ -80,6 +80,29 @@ export function parseSettings<S extends Record<string, Setting<unknown>>>(
   return deepFreeze(out) as SettingsValue<S>;
 }
 
+/**
+ * {@link parseSettings}, then `crossChecks` on the result (problems that involve several
+ * settings); every problem of both steps is reported in one ConfigError.
+ */
+export function parseSettingsWith<S extends Record<string, Setting<unknown>>>(
+  table: S,
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+  crossChecks: (value: SettingsValue<S>) => ConfigProblem[],
+): SettingsValue<S> {
+  let value: SettingsValue<S> | undefined;
+  const problems: ConfigProblem[] = [];
+  try {
+    value = parseSettings(table, env, argv);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  if (value) problems.push(...crossChecks(value));
+  if (problems.length > 0 || !value) throw new ConfigError(problems);
+  return value;
+}
+
 function splitList(text: string): string[] {
   return text.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }

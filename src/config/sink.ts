@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { resolveCacheTtl } from '../cache/cache-ttl.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
-import { fields, parseSettings, setting, type SettingsValue } from './settings.js';
+import { fields, parseSettingsWith, setting, type SettingsValue } from './settings.js';
 
 /** Default subscription: every outbox topic. */
 export const DEFAULT_TOPIC_PATTERN = '^outbox\\.event\\.[A-Za-z0-9_]+$';
@@ -96,17 +96,7 @@ function canParse(url: string): boolean {
  * ConfigError listing every problem, including those that involve two settings.
  */
 export function parseSinkConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): SinkConfig {
-  let config: SinkConfig | undefined;
-  const problems: ConfigProblem[] = [];
-  try {
-    config = parseSettings(SINK_SETTINGS, env, argv);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  if (config) problems.push(...crossChecks(config));
-  if (problems.length > 0 || !config) throw new ConfigError(problems);
-  return config;
+  return parseSettingsWith(SINK_SETTINGS, env, argv, crossChecks);
 }
 
 function crossChecks(c: SinkConfig): ConfigProblem[] {

@@ -3,13 +3,12 @@
  * clients, the mapping, metrics and the ops server. Used by `outbox-cache sink`; also the library
  * call for applications that embed the sink.
  */
-import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Kafka } from 'kafkajs';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
 import { DEFAULT_TOPIC_PATTERN, type SinkConfig } from '../config/sink.js';
+import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createSinkMetrics, type SinkMetrics } from '../ops/metrics.js';
@@ -58,7 +57,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
   logger.info({ port: ops.port }, 'ops server listening (/metrics, /healthz, /readyz)');
   try {
     const sink = await startSink({
-      kafka: new Kafka(kafkaConfig(config, logger)),
+      kafka: new Kafka(kafkaClientConfig(config, logger)),
       groupId: config.groupId,
       topics: config.topics ?? [new RegExp(config.topicPattern ?? DEFAULT_TOPIC_PATTERN)],
       fromBeginning: config.fromBeginning,
@@ -81,50 +80,4 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
     await ops.close();
     redis.disconnect();
   }
-}
-
-/** ioredis client for REDIS_URL: bounded retries so a Redis outage surfaces as a retriable error. */
-function createRedisClient(config: SinkConfig): Redis | Cluster {
-  const first = new URL(config.redisUrl[0]!);
-  const options: RedisOptions = {
-    maxRetriesPerRequest: 1,
-    username: config.redisUsername ?? (decodeURIComponent(first.username) || undefined),
-    password: config.redisPassword ?? (decodeURIComponent(first.password) || undefined),
-    tls: first.protocol === 'rediss:' ? { rejectUnauthorized: config.redisTlsRejectUnauthorized } : undefined,
-    // Reconnect forever with a capped delay: the sink pauses, it does not give up on Redis.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  };
-  if (!config.redisCluster) return new Redis(config.redisUrl[0]!, options);
-  const nodes = config.redisUrl.map((u) => {
-    const url = new URL(u);
-    return { host: url.hostname, port: Number(url.port || 6379) };
-  });
-  return new Cluster(nodes, { redisOptions: options, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
-}
-
-function kafkaConfig(config: SinkConfig, logger: Logger): KafkaConfig {
-  const ssl = config.ssl
-    ? {
-        rejectUnauthorized: config.sslRejectUnauthorized,
-        ca: config.sslCaFile ? [readFileSync(config.sslCaFile, 'utf8')] : undefined,
-        cert: config.sslCertFile ? readFileSync(config.sslCertFile, 'utf8') : undefined,
-        key: config.sslKeyFile ? readFileSync(config.sslKeyFile, 'utf8') : undefined,
-      }
-    : undefined;
-  const sasl = config.saslMechanism
-    ? ({ mechanism: config.saslMechanism, username: config.saslUsername ?? '', password: config.saslPassword ?? '' } as SASLOptions)
-    : undefined;
-  return {
-    clientId: config.clientId,
-    brokers: [...config.brokers],
-    ssl,
-    sasl,
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log }) => {
-      const { message, ...extra } = log;
-      const fields = { namespace, broker: extra.broker, groupId: extra.groupId, error: extra.error };
-      if (level <= logLevel.ERROR) logger.error(fields, message);
-      else logger.warn(fields, message);
-    },
-  };
 }
