@@ -48,7 +48,7 @@ export const CACHE_CHANGE_SCHEMA_V1: AvroSchema = {
       doc: 'UPSERT writes value through, DELETE records the entity as absent, INVALIDATE drops the entry.',
     },
     { name: 'value', type: ['null', 'bytes'], default: null, doc: 'Bytes to store on UPSERT; null to only invalidate.' },
-    { name: 'extraKeys', type: { type: 'array', items: 'string' }, default: [], doc: 'Further cache keys to invalidate at this version.' },
+    { name: 'extraKeys', type: { type: 'array', items: 'string' }, default: [], doc: 'Derived cache keys (spanning aggregates, no version of their own) whose entries are dropped and whose fill leases are revoked.' },
     { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' }, doc: 'Epoch milliseconds, UTC.' },
   ],
 };
