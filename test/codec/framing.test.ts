@@ -1,20 +1,9 @@
+import { decodeErrorCode as codeOf } from '../decode-error-code.js';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
 import { encodeFrame, parseFrame } from '../../src/codec/framing.js';
 import { loadDebeziumFixture } from './fixture.js';
 
 const fixture = loadDebeziumFixture();
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DecodeError);
-    expect((err as DecodeError).retriable).toBe(false);
-    return (err as DecodeError).code;
-  }
-  return undefined;
-}
 
 describe('encodeFrame', () => {
   it('writes 0x00, the id big-endian, then the body (hand-computed vectors)', () => {

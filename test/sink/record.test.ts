@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { decodeErrorCode as codeOf } from '../decode-error-code.js';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
 import { lastHeader, parseOutboxRecord as parseRecord, parseVersion, type KafkaRecord } from '../../src/sink/record.js';
 
 const parseOutboxRecord = (r: Rec) => parseRecord(r.topic, r);
@@ -19,17 +19,6 @@ function record(overrides: Partial<Rec> = {}): Rec {
     headers: { id: Buffer.from('0b6a3c8e-5e53-4f0f-9df5-0a7f2d6b5c11'), type: Buffer.from('UserChanged'), version: Buffer.from('7') },
     ...overrides,
   };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DecodeError);
-    expect((err as DecodeError).retriable).toBe(false);
-    return (err as DecodeError).code;
-  }
-  return undefined;
 }
 
 describe('parseOutboxRecord', () => {
