@@ -17,8 +17,12 @@ export const SINK_SETTINGS = {
   groupId: setting({ env: 'KAFKA_GROUP_ID', flag: 'group-id', schema: fields.text('outbox-cache-sink'), doc: 'consumer group id; offsets are committed under it (default outbox-cache-sink)' }),
   topics: setting({ env: 'KAFKA_TOPICS', flag: 'topics', schema: fields.optionalList(), doc: 'comma-separated topics to consume (instead of KAFKA_TOPIC_PATTERN)' }),
   topicPattern: setting({
-    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, resolved against the topics that exist when the sink starts (default ${DEFAULT_TOPIC_PATTERN})`,
+    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched against the cluster's topics at start and every KAFKA_TOPIC_REFRESH_MS (default ${DEFAULT_TOPIC_PATTERN})`,
     schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
+  }),
+  topicRefreshMs: setting({
+    env: 'KAFKA_TOPIC_REFRESH_MS', flag: 'topic-refresh-ms', doc: 'with a pattern: how often to look for new matching topics and subscribe to them, ms; 0 only at start (default 30000)',
+    schema: fields.int(30_000, 0, 86_400_000).refine((n) => n === 0 || n >= 100, 'must be 0 (only at start) or at least 100'),
   }),
   fromBeginning: setting({ env: 'KAFKA_FROM_BEGINNING', flag: 'from-beginning', schema: fields.bool(true), doc: 'a new consumer group starts at the earliest offset (default true)' }),
   sessionTimeoutMs: setting({ env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', schema: fields.int(30_000, 3000, 300_000), doc: 'consumer group session timeout, ms: how soon a dead sink\'s partitions move to another (default 30000)' }),

@@ -60,6 +60,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
       kafka: new Kafka(kafkaClientConfig(config, logger)),
       groupId: config.groupId,
       topics: config.topics ?? [new RegExp(config.topicPattern ?? DEFAULT_TOPIC_PATTERN)],
+      topicRefreshMs: config.topicRefreshMs,
       fromBeginning: config.fromBeginning,
       dlqTopic: config.dlqTopic,
       step,

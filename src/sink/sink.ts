@@ -1,22 +1,37 @@
 /**
  * The Kafka adapter of the sink: a kafkajs consumer group (eachBatch, autoCommit off, partitions in
- * parallel) feeding {@link processBatch}, and a producer for the dead-letter topic.
+ * parallel) feeding {@link processBatch}, a producer for the dead-letter topic, and, with a topic
+ * pattern, an admin client that lists the cluster's topics to subscribe to new matching ones.
  */
-import { Partitioners, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Consumer, type ConsumerRunConfig, type Kafka } from 'kafkajs';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { SinkMetrics } from '../ops/metrics.js';
+import { sleep } from '../retry.js';
 import type { ApplyStep } from './apply-step.js';
 import { sendToDeadLetter } from './dead-letter.js';
 import { processBatch } from './partition-batch.js';
+import { addedTopics, hasPattern, matchTopics } from './topic-discovery.js';
 
 /** Options of {@link startSink}. */
 export interface SinkOptions {
   /** A kafkajs client (brokers, TLS, SASL already configured). */
   readonly kafka: Kafka;
   readonly groupId: string;
-  /** Topics to consume; RegExps match the topics that exist when the sink starts. */
+  /**
+   * Topics to consume. RegExps are matched against the cluster's topics at start and every
+   * `topicRefreshMs` (internal `__*` topics, Debezium heartbeats included, never match).
+   */
   readonly topics: readonly (string | RegExp)[];
-  /** Where a new consumer group starts. Default true (earliest: replay is idempotent). */
+  /**
+   * How often to list the cluster's topics for new ones matching a RegExp of `topics`, ms.
+   * Default 30000; 0 resolves the patterns once, at start. Unused without a RegExp.
+   */
+  readonly topicRefreshMs?: number;
+  /**
+   * Where a new consumer group starts on the topics that exist when the sink starts. Default true
+   * (earliest: replay is idempotent). Topics discovered later always start at their earliest offset.
+   */
   readonly fromBeginning?: boolean;
   readonly dlqTopic: string;
   /** The decode + map + coalesce + apply step (see createApplyStep). */
@@ -42,7 +57,10 @@ export interface SinkOptions {
 
 /** A running sink. */
 export interface RunningSink {
-  /** True once the consumer joined its group, while no partition waits on an outage. */
+  /**
+   * True once the consumer joined its group (or, with a pattern, while no topic matches it yet),
+   * while no partition waits on an outage.
+   */
   ready(): boolean;
   /** False after the consumer crashed without restarting. */
   healthy(): boolean;
@@ -65,6 +83,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
     maxBytesPerPartition: options.fetchMaxBytesPerPartition ?? 1024 * 1024,
   });
+  const admin = hasPattern(options.topics) ? kafka.admin() : undefined;
   let joined = false;
   let healthy = true;
   const paused = new Set<string>();
@@ -76,6 +95,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
     logger.info({ groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined consumer group');
   });
   consumer.on(consumer.events.REBALANCING, () => (joined = false));
+  consumer.on(consumer.events.STOP, () => (joined = false));
   consumer.on(consumer.events.CRASH, (e) => {
     logger.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
     if (!e.payload.restart) {
@@ -83,44 +103,122 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       fail(e.payload.error);
     }
   });
+  const runConfig = (batchSignal: AbortSignal): ConsumerRunConfig => ({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.partitionConcurrency ?? 4,
+    eachBatch: (payload) => {
+      const id = `${payload.batch.topic}/${payload.batch.partition}`;
+      return processBatch(payload, {
+        step: options.step,
+        deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records),
+        logger,
+        metrics: options.metrics,
+        signal: batchSignal,
+        chunkSize: options.chunkSize ?? 1000,
+        retry: options.retry,
+        onPaused: (p) => void (p ? paused.add(id) : paused.delete(id)),
+      });
+    },
+  });
 
+  const subscription = new Subscription(consumer, runConfig, signal, logger);
   await producer.connect();
   try {
     await consumer.connect();
-    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: options.partitionConcurrency ?? 4,
-      eachBatch: (payload) => {
-        const id = `${payload.batch.topic}/${payload.batch.partition}`;
-        return processBatch(payload, {
-          step: options.step,
-          deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records),
-          logger,
-          metrics: options.metrics,
-          signal,
-          chunkSize: options.chunkSize ?? 1000,
-          retry: options.retry,
-          onPaused: (p) => void (p ? paused.add(id) : paused.delete(id)),
-        });
-      },
-    });
+    if (admin) {
+      await admin.connect();
+      await subscription.extend(matchTopics(options.topics, await admin.listTopics()), options.fromBeginning ?? true);
+    } else {
+      await subscription.extend(options.topics.map(String), options.fromBeginning ?? true);
+    }
   } catch (err) {
-    await Promise.allSettled([consumer.disconnect(), producer.disconnect()]);
+    await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin?.disconnect()]);
     throw err;
   }
-  logger.info({ groupId: options.groupId, topics: options.topics.map(String) }, 'sink started');
+  logger.info({ groupId: options.groupId, topics: options.topics.map(String), subscribed: subscription.topics() }, 'sink started');
+  if (admin && subscription.topics().length === 0) logger.warn({ topics: options.topics.map(String) }, 'no topic matches yet');
+
+  // Stops the discovery loop on shutdown and on a fatal crash alike.
+  const lifetime = new AbortController();
+  signal.addEventListener('abort', () => lifetime.abort(), { once: true });
+  const refreshMs = options.topicRefreshMs ?? 30_000;
+  const discovery = admin && refreshMs > 0 ? discoverTopics(admin, options.topics, refreshMs, subscription, lifetime.signal, logger) : Promise.resolve();
 
   const stopped = new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   const done = Promise.race([stopped, crashed]).finally(async () => {
+    lifetime.abort();
+    await discovery;
     joined = false;
-    await Promise.allSettled([consumer.disconnect()]);
+    await Promise.allSettled([consumer.disconnect(), admin?.disconnect()]);
     await Promise.allSettled([producer.disconnect()]);
     logger.info('sink stopped');
   });
-  return { ready: () => joined && healthy && paused.size === 0 && !signal.aborted, healthy: () => healthy, done };
+  const consuming = (): boolean => joined || (admin !== undefined && subscription.topics().length === 0);
+  return { ready: () => consuming() && healthy && paused.size === 0 && !signal.aborted, healthy: () => healthy, done };
+}
+
+/**
+ * The consumer's topic set. Adding topics goes through the sink's graceful stop: batches in
+ * progress are aborted (they commit nothing past what they applied, see processBatch), kafkajs
+ * waits for them and leaves the group, then the consumer subscribes to the new topics and runs
+ * again; the group resumes every partition from its committed offset.
+ */
+class Subscription {
+  readonly #subscribed = new Set<string>();
+  #running = false;
+  // Aborted to end the batches of the current run only (the sink's own signal ends all runs).
+  #generation = new AbortController();
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly runConfig: (batchSignal: AbortSignal) => ConsumerRunConfig,
+    private readonly signal: AbortSignal,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Subscribed topic names, sorted. */
+  topics(): string[] {
+    return [...this.#subscribed].sort();
+  }
+
+  /** Subscribes to `added` (if any) and makes sure the consumer runs when it has topics. */
+  async extend(added: readonly string[], fromBeginning: boolean): Promise<void> {
+    if (added.length === 0 && (this.#running || this.#subscribed.size === 0)) return;
+    if (this.#running) {
+      this.#generation.abort();
+      await this.consumer.stop();
+      this.#running = false;
+    }
+    if (added.length > 0) {
+      await this.consumer.subscribe({ topics: [...added], fromBeginning });
+      for (const topic of added) this.#subscribed.add(topic);
+    }
+    if (this.signal.aborted) return;
+    this.#generation = new AbortController();
+    await this.consumer.run(this.runConfig(AbortSignal.any([this.signal, this.#generation.signal])));
+    this.#running = true;
+    this.logger.debug({ topics: this.topics() }, 'consumer running');
+  }
+}
+
+/** Every `refreshMs`, subscribes to the topics that newly match a pattern, until `signal` aborts. */
+async function discoverTopics(
+  admin: Admin, patterns: readonly (string | RegExp)[], refreshMs: number, subscription: Subscription, signal: AbortSignal, logger: Logger,
+): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(refreshMs, signal);
+    if (signal.aborted) return;
+    try {
+      const added = addedTopics(new Set(subscription.topics()), matchTopics(patterns, await admin.listTopics()));
+      if (added.length > 0) logger.info({ added, topics: [...subscription.topics(), ...added].sort() }, 'new topics match the pattern; re-subscribing');
+      // Topics that appear after the sink started carry only new records: read them from the start.
+      await subscription.extend(added, true);
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'topic discovery failed; retrying at the next refresh');
+    }
+  }
 }
