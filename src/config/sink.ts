@@ -44,7 +44,7 @@ export const SINK_SETTINGS = {
   registryPassword: setting({ env: 'SCHEMA_REGISTRY_PASSWORD', flag: 'registry-password', schema: fields.optional(), doc: 'Schema Registry basic-auth password', secret: true }),
   redisUrl: setting({
     env: 'REDIS_URL', flag: 'redis-url', secret: true, doc: 'redis:// or rediss:// (TLS) URL, may carry user:password; comma-separated seed nodes with REDIS_CLUSTER (required)',
-    schema: fields.list('REDIS_URL').refine((urls) => urls.every((u) => /^rediss?:\/\/[^/]/.test(u) && canParse(u)), 'every URL must start with redis:// or rediss://'),
+    schema: fields.list('REDIS_URL').refine((urls) => urls.every(isRedisUrl), 'every URL must start with redis:// or rediss://'),
   }),
   redisCluster: setting({ env: 'REDIS_CLUSTER', flag: 'redis-cluster', schema: fields.bool(false), doc: 'REDIS_URL names Redis Cluster seed nodes (default false)' }),
   redisUsername: setting({ env: 'REDIS_USERNAME', flag: 'redis-username', schema: fields.optional(), doc: 'Redis ACL user (overrides the URL\'s)' }),
@@ -86,7 +86,9 @@ function isRegExp(source: string): boolean {
   }
 }
 
-function canParse(url: string): boolean {
+/** True for a parseable `redis://` or `rediss://` URL with a host (the form REDIS_URL accepts). */
+export function isRedisUrl(url: string): boolean {
+  if (!/^rediss?:\/\/[^/]/.test(url)) return false;
   try {
     new URL(url);
     return true;
@@ -106,6 +108,18 @@ export function parseSinkConfig(env: Readonly<Record<string, string | undefined>
 function crossChecks(c: SinkConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (c.topics && c.topicPattern) problems.push({ setting: 'KAFKA_TOPICS', message: 'set KAFKA_TOPICS or KAFKA_TOPIC_PATTERN, not both' });
+  problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
+  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
+    problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
+  }
+  return problems;
+}
+
+/** Kafka TLS and SASL settings that contradict each other (shared with every command that reuses them). */
+export function kafkaSecurityProblems(
+  c: Pick<SinkConfig, 'ssl' | 'sslCaFile' | 'sslCertFile' | 'sslKeyFile' | 'saslMechanism' | 'saslUsername' | 'saslPassword'>,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   if (c.saslMechanism && (!c.saslUsername || !c.saslPassword)) {
     problems.push({ setting: 'KAFKA_SASL_MECHANISM', message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD' });
   }
@@ -114,13 +128,19 @@ function crossChecks(c: SinkConfig): ConfigProblem[] {
   }
   if (!c.ssl && (c.sslCaFile || c.sslCertFile || c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL', message: 'TLS files given but KAFKA_SSL is not true' });
   if (Boolean(c.sslCertFile) !== Boolean(c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL_CERT_FILE', message: 'a client certificate needs its key (and the reverse)' });
-  if (Boolean(c.registryUser) !== Boolean(c.registryPassword)) problems.push({ setting: 'SCHEMA_REGISTRY_USER', message: 'basic auth needs both SCHEMA_REGISTRY_USER and SCHEMA_REGISTRY_PASSWORD' });
-  if (!c.redisCluster && c.redisUrl.length > 1) problems.push({ setting: 'REDIS_URL', message: 'several URLs need REDIS_CLUSTER=true' });
-  problems.push(...ttlProblems(c));
-  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
-    problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
-  }
   return problems;
+}
+
+/** Schema Registry basic auth needs both halves. */
+export function registryAuthProblems(c: Pick<SinkConfig, 'registryUser' | 'registryPassword'>): ConfigProblem[] {
+  return Boolean(c.registryUser) !== Boolean(c.registryPassword)
+    ? [{ setting: 'SCHEMA_REGISTRY_USER', message: 'basic auth needs both SCHEMA_REGISTRY_USER and SCHEMA_REGISTRY_PASSWORD' }]
+    : [];
+}
+
+/** Several Redis URLs are only meaningful as Cluster seed nodes. */
+export function redisUrlProblems(c: { readonly redisCluster: boolean; readonly redisUrl?: readonly string[] }): ConfigProblem[] {
+  return !c.redisCluster && (c.redisUrl?.length ?? 0) > 1 ? [{ setting: 'REDIS_URL', message: 'several URLs need REDIS_CLUSTER=true' }] : [];
 }
 
 const TTL_ENV: Readonly<Record<string, string>> = {
@@ -128,7 +148,7 @@ const TTL_ENV: Readonly<Record<string, string>> = {
 };
 
 /** The guard's TTL invariants (entries and "known absent" outlive tombstones), named by variable. */
-function ttlProblems(c: SinkConfig): ConfigProblem[] {
+export function cacheTtlProblems(c: Pick<SinkConfig, 'entryTtlMs' | 'negativeTtlMs' | 'tombstoneTtlMs'>): ConfigProblem[] {
   try {
     resolveCacheTtl({ entryTtlMs: c.entryTtlMs, negativeTtlMs: c.negativeTtlMs, tombstoneTtlMs: c.tombstoneTtlMs });
     return [];

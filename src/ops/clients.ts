@@ -61,8 +61,12 @@ export interface RedisClientSettings {
 }
 
 /**
- * ioredis client (or Cluster) with one retry per command, so a Redis outage surfaces as a
- * retriable error instead of commands queueing forever, and reconnection that never gives up.
+ * ioredis client (or Cluster) that fails fast while Redis is unreachable, so an outage surfaces as
+ * a retriable error (the sink and the relay back off and retry) instead of commands piling up:
+ * the offline queue is off (single node and Cluster alike: a Cluster's own queue would otherwise
+ * hold commands for as long as it reconnects) and a command sent on a connection that drops is
+ * retried once. Reconnection never gives up. Commands sent before the first connection fail the
+ * same way and are retried by the caller.
  */
 export function createRedisClient(settings: RedisClientSettings): Redis | Cluster {
   const first = new URL(settings.redisUrl[0] ?? 'redis://127.0.0.1:6379');
@@ -74,10 +78,12 @@ export function createRedisClient(settings: RedisClientSettings): Redis | Cluste
     // Capped delay, unlimited attempts: callers pause and wait for Redis, they do not give up.
     retryStrategy: (times) => Math.min(times * 200, 2000),
   };
-  if (!settings.redisCluster) return new Redis(first.toString(), options);
+  if (!settings.redisCluster) return new Redis(first.toString(), { ...options, enableOfflineQueue: false });
   const nodes = settings.redisUrl.map((u) => {
     const url = new URL(u);
     return { host: url.hostname, port: Number(url.port || 6379) };
   });
-  return new Cluster(nodes, { redisOptions: options, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
+  // ioredis keeps the per-node offline queue on (its node connections are lazy); the Cluster's
+  // own queue is the one that would hold commands during an outage.
+  return new Cluster(nodes, { redisOptions: options, enableOfflineQueue: false, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
 }

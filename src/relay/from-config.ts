@@ -4,13 +4,12 @@
  * or a Kafka producer (kafka mode). Used by `outbox-cache run`; also the library call for
  * applications and tools (the demo, benchmarks) that embed the relay.
  */
-import { readFileSync } from 'node:fs';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import { createPool } from 'mysql2/promise';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
+import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createApplyStep } from '../sink/apply-step.js';
 import { loadMappingModule } from '../sink/mapping-loader.js';
@@ -72,7 +71,7 @@ export async function runRelayFromConfig(config: RunConfig, options: RunRelayOpt
 /** Redis mode: the sink's shared step; events that can never apply are logged and skipped (no dead-letter topic here). */
 async function redisApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]): Promise<RelayApply> {
   const mappings = config.mappingModule ? await loadMappingModule(config.mappingModule) : undefined;
-  const redis = redisClient(config);
+  const redis = createRedisClient({ ...config, redisUrl: config.redisUrl ?? [] });
   cleanups.push(async () => void redis.disconnect());
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const step = createApplyStep({
@@ -95,45 +94,9 @@ async function redisApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]
   };
 }
 
-/** ioredis client with bounded per-command retries, so an outage surfaces as a retriable error. */
-function redisClient(config: RunConfig): Redis | Cluster {
-  const urls = config.redisUrl ?? [];
-  const first = new URL(urls[0] ?? 'redis://127.0.0.1:6379');
-  const options: RedisOptions = {
-    maxRetriesPerRequest: 1,
-    username: config.redisUsername ?? (decodeURIComponent(first.username) || undefined),
-    password: config.redisPassword ?? (decodeURIComponent(first.password) || undefined),
-    tls: first.protocol === 'rediss:' ? { rejectUnauthorized: config.redisTlsRejectUnauthorized } : undefined,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  };
-  if (!config.redisCluster) return new Redis(first.toString(), options);
-  const nodes = urls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port || 6379) }));
-  return new Cluster(nodes, { redisOptions: options, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
-}
-
 /** Kafka mode: a connected producer partitioning like Debezium's Java producer. */
 async function kafkaApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]): Promise<RelayApply> {
-  const kafka = new Kafka({
-    clientId: config.clientId,
-    brokers: [...(config.brokers ?? [])],
-    ssl: config.ssl
-      ? {
-          rejectUnauthorized: config.sslRejectUnauthorized,
-          ca: config.sslCaFile ? [readFileSync(config.sslCaFile, 'utf8')] : undefined,
-          cert: config.sslCertFile ? readFileSync(config.sslCertFile, 'utf8') : undefined,
-          key: config.sslKeyFile ? readFileSync(config.sslKeyFile, 'utf8') : undefined,
-        }
-      : undefined,
-    sasl: config.saslMechanism
-      ? ({ mechanism: config.saslMechanism, username: config.saslUsername ?? '', password: config.saslPassword ?? '' } as SASLOptions)
-      : undefined,
-    logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log }) => {
-      const fields = { namespace, broker: log.broker, error: log.error };
-      if (level <= logLevel.ERROR) logger.error(fields, log.message);
-      else logger.warn(fields, log.message);
-    },
-  });
+  const kafka = new Kafka(kafkaClientConfig({ ...config, brokers: config.brokers ?? [] }, logger));
   const producer = createOutboxProducer(kafka);
   await producer.connect();
   cleanups.push(() => producer.disconnect());

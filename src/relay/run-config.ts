@@ -4,10 +4,11 @@
  * TLS/SASL settings are the sink's own, under the same names, so one environment serves both.
  */
 import { z } from 'zod';
-import { resolveCacheTtl } from '../cache/cache-ttl.js';
-import { fields, parseSettings, setting, type SettingsValue } from '../config/settings.js';
-import { SINK_SETTINGS } from '../config/sink.js';
-import { ConfigError, errorMessage, type ConfigProblem } from '../errors.js';
+import { fields, parseSettingsWith, setting, type SettingsValue } from '../config/settings.js';
+import {
+  SINK_SETTINGS, cacheTtlProblems, isRedisUrl, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems,
+} from '../config/sink.js';
+import type { ConfigProblem } from '../errors.js';
 import { parsePosition } from './position.js';
 
 const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/;
@@ -37,7 +38,7 @@ export const RUN_SETTINGS = {
   retryMaxDelayMs: setting({ env: 'RELAY_RETRY_MAX_DELAY_MS', flag: 'retry-max-delay-ms', schema: fields.int(10_000, 10, 600_000), doc: 'ceiling of the backoff while Redis, the registry, Kafka or MySQL is down, ms (default 10000)' }),
   redisUrl: setting({
     env: 'REDIS_URL', flag: 'redis-url', secret: true, doc: 'redis:// or rediss:// URL; comma-separated seed nodes with REDIS_CLUSTER (required in redis mode)',
-    schema: fields.optionalList().refine((urls) => urls === undefined || (urls.length > 0 && urls.every((u) => /^rediss?:\/\/[^/]/.test(u))), 'every URL must start with redis:// or rediss://'),
+    schema: fields.optionalList().refine((urls) => urls === undefined || (urls.length > 0 && urls.every(isRedisUrl)), 'every URL must start with redis:// or rediss://'),
   }),
   redisCluster: SINK_SETTINGS.redisCluster,
   redisUsername: SINK_SETTINGS.redisUsername,
@@ -73,36 +74,19 @@ export type RunConfig = SettingsValue<typeof RUN_SETTINGS>;
 
 /** Parses `env` and `argv` (flags win); throws one ConfigError listing every problem. */
 export function parseRunConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): RunConfig {
-  let config: RunConfig | undefined;
-  const problems: ConfigProblem[] = [];
-  try {
-    config = parseSettings(RUN_SETTINGS, env, argv);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
-  }
-  if (config) problems.push(...crossChecks(config));
-  if (problems.length > 0 || !config) throw new ConfigError(problems);
-  return config;
+  return parseSettingsWith(RUN_SETTINGS, env, argv, crossChecks);
 }
 
+/** The sink's checks of the settings each mode uses, and what that mode requires. */
 function crossChecks(c: RunConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (c.mode === 'redis') {
     if (!c.redisUrl) problems.push({ setting: 'REDIS_URL', message: 'required in redis mode' });
     if (!c.registryUrl) problems.push({ setting: 'SCHEMA_REGISTRY_URL', message: 'required in redis mode (payloads are decoded to map them)' });
-    if (!c.redisCluster && (c.redisUrl?.length ?? 0) > 1) problems.push({ setting: 'REDIS_URL', message: 'several URLs need REDIS_CLUSTER=true' });
-    if (Boolean(c.registryUser) !== Boolean(c.registryPassword)) problems.push({ setting: 'SCHEMA_REGISTRY_USER', message: 'basic auth needs both SCHEMA_REGISTRY_USER and SCHEMA_REGISTRY_PASSWORD' });
-    try {
-      resolveCacheTtl({ entryTtlMs: c.entryTtlMs, negativeTtlMs: c.negativeTtlMs, tombstoneTtlMs: c.tombstoneTtlMs });
-    } catch (err) {
-      problems.push({ setting: 'CACHE_TOMBSTONE_TTL_MS', message: errorMessage(err) });
-    }
+    problems.push(...redisUrlProblems(c), ...registryAuthProblems(c), ...cacheTtlProblems(c));
   } else {
     if (!c.brokers || c.brokers.length === 0) problems.push({ setting: 'KAFKA_BROKERS', message: 'required in kafka mode' });
-    if (c.saslMechanism && (!c.saslUsername || !c.saslPassword)) problems.push({ setting: 'KAFKA_SASL_MECHANISM', message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD' });
-    if (Boolean(c.sslCertFile) !== Boolean(c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL_CERT_FILE', message: 'a client certificate needs its key (and the reverse)' });
-    if (!c.ssl && (c.sslCaFile || c.sslCertFile || c.sslKeyFile)) problems.push({ setting: 'KAFKA_SSL', message: 'TLS files given but KAFKA_SSL is not true' });
+    problems.push(...kafkaSecurityProblems(c));
   }
   return problems;
 }

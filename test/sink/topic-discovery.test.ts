@@ -11,6 +11,7 @@ import { SchemaRegistryClient } from '../../src/codec/registry-client.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { createSinkMetrics } from '../../src/ops/metrics.js';
 import { outboxSubject, outboxTopic } from '../../src/outbox/event.js';
+import { parseSinkConfig } from '../../src/config/sink.js';
 import { createApplyStep } from '../../src/sink/apply-step.js';
 import { startSink } from '../../src/sink/sink.js';
 import { addedTopics, matchTopics } from '../../src/sink/topic-discovery.js';
@@ -41,6 +42,16 @@ describe('matchTopics', () => {
   it('lists what is not subscribed yet', () => {
     expect(addedTopics(new Set(['a', 'b']), ['a', 'b', 'c'])).toEqual(['c']);
     expect(addedTopics(new Set(['a']), ['a'])).toEqual([]);
+  });
+});
+
+describe('KAFKA_TOPIC_REFRESH_MS', () => {
+  const minimal = { KAFKA_BROKERS: 'k:9092', SCHEMA_REGISTRY_URL: 'http://registry:8081', REDIS_URL: 'redis://cache:6379' };
+  it('defaults to 30 s, allows 0 (only at start) and refuses intervals that would flood the cluster', () => {
+    expect(parseSinkConfig(minimal).topicRefreshMs).toBe(30_000);
+    expect(parseSinkConfig({ ...minimal, KAFKA_TOPIC_REFRESH_MS: '0' }).topicRefreshMs).toBe(0);
+    expect(parseSinkConfig(minimal, ['--topic-refresh-ms', '250']).topicRefreshMs).toBe(250);
+    expect(() => parseSinkConfig({ ...minimal, KAFKA_TOPIC_REFRESH_MS: '50' })).toThrow(/KAFKA_TOPIC_REFRESH_MS/);
   });
 });
 
