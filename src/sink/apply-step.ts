@@ -55,12 +55,20 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
   const poisoned: PoisonedEvent[] = [];
   const actions: CacheAction[] = [];
   const owners: number[] = [];
+  // A list nearly always holds one aggregate type: one subject string for the whole run, so the
+  // codec's subject lookups hash it once instead of once per event.
+  let subjectOf: string | undefined;
+  let decodeOptions = { subject: '' };
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
+    if (event.aggregateType !== subjectOf) {
+      subjectOf = event.aggregateType;
+      decodeOptions = { subject: outboxSubject(subjectOf) };
+    }
     try {
       // One at a time: after the first record of a schema id every decode is served from the
       // codec's cache, and nothing is left in flight when the registry fails.
-      const decoded = await options.decoder.decode(event.payload, { subject: outboxSubject(event.aggregateType) });
+      const decoded = await options.decoder.decode(event.payload, decodeOptions);
       for (const action of mapEvent(event, decoded, options.mapping)) {
         actions.push(action);
         owners.push(index);

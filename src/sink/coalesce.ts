@@ -20,41 +20,49 @@ export interface Coalesced {
  * applying every input in order would.
  */
 export function coalesceActions(actions: readonly CacheAction[]): Coalesced {
-  // Per key: output slots of its revoke and of its versioned action (-1 while absent).
-  const slots = new Map<string, { revoke: number; versioned: number }>();
+  // Per key: output slot of its versioned action, and of its revoke. Plain index maps (the
+  // revokes' only once one appears): no object per key, as this runs for every record.
+  const versionedSlot = new Map<string, number>();
+  let revokeSlot: Map<string, number> | undefined;
   const out: CacheAction[] = [];
   const survivorOf = new Int32Array(actions.length);
-  actions.forEach((action, index) => {
-    let slot = slots.get(action.key);
-    if (!slot) {
-      slot = { revoke: -1, versioned: -1 };
-      slots.set(action.key, slot);
-    }
+  for (let index = 0; index < actions.length; index++) {
+    const action = actions[index]!;
     if (action.kind === 'revoke-leases') {
-      if (slot.revoke < 0) slot.revoke = out.push(action) - 1;
-      survivorOf[index] = slot.revoke;
-      return;
+      revokeSlot ??= new Map();
+      let slot = revokeSlot.get(action.key);
+      if (slot === undefined) {
+        slot = out.push(action) - 1;
+        revokeSlot.set(action.key, slot);
+      }
+      survivorOf[index] = slot;
+      continue;
     }
-    if (slot.versioned < 0) {
-      slot.versioned = out.push(action) - 1;
+    let slot = versionedSlot.get(action.key);
+    if (slot === undefined) {
+      slot = out.push(action) - 1;
+      versionedSlot.set(action.key, slot);
     } else {
-      const current = out[slot.versioned] as Extract<CacheAction, { version: bigint }>;
-      if (action.version > current.version) out[slot.versioned] = action;
+      const current = out[slot] as Extract<CacheAction, { version: bigint }>;
+      if (action.version > current.version) out[slot] = action;
     }
-    survivorOf[index] = slot.versioned;
-  });
-  return { actions: orderRevokesFirst(out, slots, survivorOf), survivorOf };
+    survivorOf[index] = slot;
+  }
+  if (revokeSlot) orderRevokesFirst(out, revokeSlot, versionedSlot, survivorOf);
+  return { actions: out, survivorOf };
 }
 
 /** Moves each key's revoke before its versioned action when the versioned one came first. */
-function orderRevokesFirst(out: CacheAction[], slots: Map<string, { revoke: number; versioned: number }>, survivorOf: Int32Array): CacheAction[] {
+function orderRevokesFirst(
+  out: CacheAction[], revokeSlot: ReadonlyMap<string, number>, versionedSlot: ReadonlyMap<string, number>, survivorOf: Int32Array,
+): void {
   const swap = new Map<number, number>();
-  for (const slot of slots.values()) {
-    if (slot.revoke > slot.versioned && slot.versioned >= 0) {
-      swap.set(slot.revoke, slot.versioned).set(slot.versioned, slot.revoke);
-      [out[slot.revoke], out[slot.versioned]] = [out[slot.versioned]!, out[slot.revoke]!];
+  for (const [key, revoke] of revokeSlot) {
+    const versioned = versionedSlot.get(key);
+    if (versioned !== undefined && revoke > versioned) {
+      swap.set(revoke, versioned).set(versioned, revoke);
+      [out[revoke], out[versioned]] = [out[versioned]!, out[revoke]!];
     }
   }
   if (swap.size > 0) survivorOf.forEach((s, i) => (survivorOf[i] = swap.get(s) ?? s));
-  return out;
 }

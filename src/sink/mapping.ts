@@ -66,13 +66,12 @@ function allStrings(items: readonly unknown[]): boolean {
   return true;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** False only when the payload carries a version (number, bigint or text) other than `version`. */
 function sameVersion(payloadVersion: unknown, version: bigint): boolean {
   switch (typeof payloadVersion) {
     case 'number':
-      return Number.isSafeInteger(payloadVersion) && version <= MAX_SAFE ? Number(version) === payloadVersion : String(payloadVersion) === version.toString();
+      // A version above 2^53 - 1 converts to a number of at least 2^53, never to a safe integer.
+      return Number.isSafeInteger(payloadVersion) ? Number(version) === payloadVersion : String(payloadVersion) === version.toString();
     case 'bigint':
       return payloadVersion === version;
     case 'string':

@@ -12,7 +12,7 @@ import type { Logger } from '../ops/logger.js';
 import type { SinkMetrics } from '../ops/metrics.js';
 import type { ApplyReport, ApplyStep } from './apply-step.js';
 import type { PoisonRecord } from './dead-letter.js';
-import { parseOutboxRecord } from './record.js';
+import { outboxRecordParser } from './record.js';
 
 /** The parts of kafkajs' `eachBatch` payload this module uses. */
 export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'> & {
@@ -86,9 +86,10 @@ async function processChunk(
     code: err instanceof OutboxCacheError ? err.code : 'UNEXPECTED', message: errorMessage(err),
   });
   let ignored = 0;
+  const parse = outboxRecordParser(topic);
   for (const message of chunk) {
     try {
-      const parsed = parseOutboxRecord(topic, message);
+      const parsed = parse(message);
       if (parsed.kind === 'ignored') {
         ignored += 1;
       } else {

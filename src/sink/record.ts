@@ -3,6 +3,7 @@
  * into an {@link OutboxEvent}. No I/O: the consumer adapter feeds it kafkajs messages and the
  * tests feed it captured bytes.
  */
+import { isAscii } from 'node:buffer';
 import type { IHeaders } from 'kafkajs';
 import { MAX_VERSION } from '../cache/stored-value.js';
 import { DecodeError } from '../errors.js';
@@ -42,16 +43,12 @@ export function lastHeader(headers: IHeaders | undefined, name: string): string 
 
 function utf8Text(bytes: Buffer, what: string): string {
   // Headers and keys are nearly always ASCII, which latin1 decodes identically and faster.
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! >= 0x80) {
-      try {
-        return utf8.decode(bytes);
-      } catch {
-        throw new DecodeError(`${what} is not valid UTF-8`, { code: 'RECORD_BAD_UTF8' });
-      }
-    }
+  if (isAscii(bytes)) return bytes.toString('latin1');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new DecodeError(`${what} is not valid UTF-8`, { code: 'RECORD_BAD_UTF8' });
   }
-  return bytes.toString('latin1');
 }
 
 /**
@@ -82,11 +79,25 @@ export function parseVersion(text: string | undefined): bigint {
  * topic, missing or invalid `id`/`type`/`version` header): such a record is poison.
  */
 export function parseOutboxRecord(topic: string, record: KafkaRecord): ParsedRecord {
-  if (!topic.startsWith(OUTBOX_TOPIC_PREFIX)) return IGNORED;
+  return outboxRecordParser(topic)(record);
+}
+
+/**
+ * {@link parseOutboxRecord} for many records of one topic: the topic is read once, and every
+ * event shares one aggregate type string (later per-type lookups compare it by reference).
+ */
+export function outboxRecordParser(topic: string): (record: KafkaRecord) => ParsedRecord {
+  if (!topic.startsWith(OUTBOX_TOPIC_PREFIX)) return () => IGNORED;
   const aggregateType = topic.slice(OUTBOX_TOPIC_PREFIX.length);
   if (!AGGREGATE_TYPE_PATTERN.test(aggregateType)) {
-    throw new DecodeError(`topic '${topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
+    return () => {
+      throw new DecodeError(`topic '${topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
+    };
   }
+  return (record) => parseEvent(aggregateType, record);
+}
+
+function parseEvent(aggregateType: string, record: KafkaRecord): ParsedRecord {
   if (record.key === null || record.key.length === 0) {
     throw new DecodeError('record has no key (aggregateid)', { code: 'RECORD_MISSING_KEY' });
   }

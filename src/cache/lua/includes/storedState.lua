@@ -25,8 +25,10 @@ end
 -- check costs the same whatever the value size. Returns state, version; nil when the key is
 -- missing or holds a string this module did not write, including a non-canonical version (the
 -- guard then treats it as no state); 'W' when the key holds another Redis type.
+-- The offsets are passed as strings: Redis turns a Lua number argument into text with a float
+-- formatter, which costs about half as much again as the GETRANGE itself.
 local function readHeader(key)
-  local head = redis.pcall('GETRANGE', key, 0, 20)
+  local head = redis.pcall('GETRANGE', key, '0', '20')
   if type(head) == 'table' then return 'W' end
   local state, version = string.match(head, '^([EATL])(%d+):')
   if state == nil or (string.byte(version) == 48 and #version > 1) then return nil end
