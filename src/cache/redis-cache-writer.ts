@@ -27,8 +27,8 @@ export interface RedisCacheWriterOptions extends CacheTtlOptions {
    */
   readonly maxKeysPerCall?: number;
   /**
-   * Source of randomness in [0, 1): one seed per script call, from which applyActions-n.lua
-   * spreads the entries' TTLs over [entryTtlMs × (1 − ttlJitter), entryTtlMs]. Default Math.random.
+   * Source of randomness in [0, 1): one seed per script call, from which the entries' TTLs of
+   * that call are spread over [entryTtlMs × (1 − ttlJitter), entryTtlMs]. Default Math.random.
    */
   readonly random?: () => number;
 }
@@ -66,17 +66,17 @@ export class RedisCacheWriter implements CacheWriter {
    */
   async applyBatch(actions: readonly CacheAction[]): Promise<ApplyOutcome[]> {
     if (actions.length === 0) return [];
-    // Headers first: an invalid version rejects the batch before anything reaches Redis.
-    const headers = actions.map(packedHeader);
+    // Heads first: an invalid version rejects the batch before anything reaches Redis.
+    const heads = actions.map(storedHead);
     const outcomes = new Array<ApplyOutcome>(actions.length);
     const wrongType: string[] = [];
     await Promise.all(
       this.chunks(actions).map(async (indexes) => {
         const keys = indexes.map((i) => actions[i]?.key ?? '');
-        const packed = packActions(actions, headers, indexes);
+        const packed = packActions(actions, heads, indexes, this.ttlTexts(actions, indexes));
         const what = `apply ${indexes.length} cache action(s) starting at key '${keys[0]}'`;
         const reply = await guardedCall(what, this.timeoutMs, () =>
-          this.redis.outboxCacheApplyActions(keys.length, ...keys, ...this.ttlArgs(), packed),
+          this.redis.outboxCacheApplyActions(keys.length, ...keys, packed),
         );
         if (typeof reply !== 'string' || reply.length !== indexes.length) {
           throw new ScriptError(`${what}: unexpected reply from Redis`, { code: 'REDIS_REPLY_INVALID' });
@@ -99,13 +99,28 @@ export class RedisCacheWriter implements CacheWriter {
     return outcomes;
   }
 
-  /** ARGV[1..5] of applyActions-n.lua: entry TTL, jitter span, seed, tombstone and negative TTLs. */
-  private ttlArgs(): string[] {
-    const span = this.ttl.entryTtlMs - Math.floor(this.ttl.entryTtlMs * (1 - this.ttl.ttlJitter));
-    return [
-      String(this.ttl.entryTtlMs), String(span), String(this.random()),
-      String(this.ttl.tombstoneTtlMs), String(this.ttl.negativeTtlMs),
-    ];
+  /**
+   * The TTL of each action of one script call, in ms as text: entries get entryTtlMs minus a
+   * jitter, action j of the call `floor(span × frac(seed + j × φ))` for one random seed per call,
+   * so each TTL is uniform over [entryTtlMs × (1 − ttlJitter), entryTtlMs] and the entries of a
+   * call spread evenly over that range; tombstones and known-absent entries get their own TTLs.
+   */
+  private ttlTexts(actions: readonly CacheAction[], indexes: readonly number[]): string[] {
+    const { entryTtlMs, ttlJitter, tombstoneTtlMs, negativeTtlMs } = this.ttl;
+    const span = entryTtlMs - Math.floor(entryTtlMs * (1 - ttlJitter));
+    const seed = this.random();
+    return indexes.map((actionIndex, j) => {
+      switch (actions[actionIndex]?.kind) {
+        case 'upsert':
+          return String(entryTtlMs - Math.floor(span * ((seed + j * PHI) % 1)));
+        case 'invalidate':
+          return String(tombstoneTtlMs);
+        case 'delete':
+          return String(negativeTtlMs);
+        default:
+          return '0';
+      }
+    });
   }
 
   /** Action indexes per script call: chunks in order (single node) or per slot (cluster). */
@@ -131,29 +146,33 @@ export class RedisCacheWriter implements CacheWriter {
 }
 
 const STATE_OF = { upsert: 'E', invalidate: 'T', delete: 'A' } as const;
+/** The golden ratio's fractional part: consecutive multiples fill [0, 1) evenly. */
+const PHI = 0.6180339887498949;
 
 /**
- * The packed header of one action, `<length>;` followed by the start of the value to store
- * (`E<version>:`, `T<version>:`, `A<version>:`, `R0:`; see applyActions-n.lua). One script
- * argument for the whole call instead of four per action halves the client's work, and Redis
- * stores each value as it arrives.
+ * The start of the value an action stores (`E<version>:`, `T<version>:`, `A<version>:`, `R0:`;
+ * see applyActions-n.lua); an upsert's data follows it.
  */
-function packedHeader(action: CacheAction): string {
-  if (action.kind === 'revoke-leases') return '3;R0:';
-  const head = `${STATE_OF[action.kind]}${checkedVersion(action.version)}:`;
-  return `${head.length + dataOf(action).length};${head}`;
+function storedHead(action: CacheAction): string {
+  if (action.kind === 'revoke-leases') return 'R0:';
+  return `${STATE_OF[action.kind]}${checkedVersion(action.version)}:`;
 }
 
-/** The packed actions of one script call: each header followed by its data. */
-function packActions(actions: readonly CacheAction[], headers: readonly string[], indexes: readonly number[]): Buffer {
+/**
+ * The packed actions of one script call, each `<length>;<ttl>;<value>` (see applyActions-n.lua).
+ * One script argument for the whole call instead of five per action halves the client's work,
+ * and Redis stores each value as it arrives.
+ */
+function packActions(actions: readonly CacheAction[], heads: readonly string[], indexes: readonly number[], ttls: readonly string[]): Buffer {
+  const prefixes = indexes.map((i, j) => `${(heads[i]?.length ?? 0) + dataOf(actions[i]).length};${ttls[j]};${heads[i]}`);
   let size = 0;
-  for (const i of indexes) size += (headers[i]?.length ?? 0) + dataOf(actions[i]).length;
+  indexes.forEach((i, j) => (size += (prefixes[j]?.length ?? 0) + dataOf(actions[i]).length));
   const packed = Buffer.allocUnsafe(size);
   let offset = 0;
-  for (const i of indexes) {
-    offset += packed.write(headers[i] ?? '', offset, 'latin1');
+  indexes.forEach((i, j) => {
+    offset += packed.write(prefixes[j] ?? '', offset, 'latin1');
     offset += dataOf(actions[i]).copy(packed, offset);
-  }
+  });
   return packed;
 }
 

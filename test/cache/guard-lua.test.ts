@@ -118,19 +118,23 @@ describe('Lua scripts beyond the table', () => {
 
   it('refuses a malformed packed batch instead of guessing', async () => {
     const key = freshKey();
-    const ttl = ['60000', '0', '0', '60000', '60000'];
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '7;E5:ab')).rejects.toThrow(/malformed action 1/);
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '3;T4:3;T5:')).rejects.toThrow(/more actions/);
+    await expect(redis.outboxCacheApplyActions(1, key, '7;60000;E5:ab')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '3;60000;T4:3;60000;T5:')).rejects.toThrow(/more actions/);
     expect(await getState(key)).toBe('T4:');
     await redis.del(key);
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '3;X5:')).rejects.toThrow(/malformed action 1/);
-    await expect(redis.outboxCacheApplyActions(1, key, ...ttl, '4;T05:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '3;60000;X5:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '4;60000;T05:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '3;0;T5:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '3;060000;T5:')).rejects.toThrow(/malformed action 1/);
+    await expect(redis.outboxCacheApplyActions(1, key, '3;T5:')).rejects.toThrow(/malformed action 1/);
     expect(await getState(key)).toBeNull();
-    await expect(redis.outboxCacheApplyActions(2, key, key, ...ttl, '3;T5:')).rejects.toThrow(/malformed action 2/);
+    await expect(redis.outboxCacheApplyActions(2, key, key, '3;60000;T5:')).rejects.toThrow(/malformed action 2/);
     expect(await getState(key)).toBe('T5:');
     const other = freshKey();
-    expect(await redis.outboxCacheApplyActions(1, other, ...ttl, '6;E5:a:b')).toBe('1');
+    expect(await redis.outboxCacheApplyActions(1, other, '6;60000;E5:a:b')).toBe('1');
     expect(await getState(other)).toBe('E5:a:b');
+    expect(await redis.pttl(other)).toBeLessThanOrEqual(60_000);
+    expect(await redis.pttl(other)).toBeGreaterThan(50_000);
   });
 
   it('gives the fill its TTL and never extends an existing entry', async () => {
