@@ -73,7 +73,7 @@ export { loadSchemaManifest, MANIFEST_FILE, type SchemaManifest, type LocalSubje
 export {
   startRelay, defaultReplicaServerId, createKafkaApply, createOutboxProducer, toOutboxRecord, rowToOutboxEvent,
   formatPosition, parsePosition, RelayError, runRelayFromConfig, parseRunConfig, RUN_SETTINGS,
-  type Relay, type RelayApply, type RelayOptions, type RelayBatchInfo, type RelayStats, type BinlogPosition,
+  type Relay, type RelayApply, type RelayOptions, type RelayTuning, type RelayBatchInfo, type RelayStats, type BinlogPosition,
   type RelayLogger, type RunConfig, type RunRelayOptions,
 } from './relay/index.js';
 export { runDemo, type DemoOptions } from './demo/demo.js';

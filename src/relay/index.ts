@@ -1,6 +1,6 @@
 /** The built-in binlog relay (single node, no Kafka Connect): public API. */
 export { startRelay, defaultReplicaServerId, type Relay, type RelayApply, type RelayOptions } from './relay.js';
-export type { RelayBatchInfo, RelayStats } from './relay-loop.js';
+export type { RelayBatchInfo, RelayStats, RelayTuning } from './relay-loop.js';
 export { createKafkaApply, createOutboxProducer, toOutboxRecord } from './kafka-producer.js';
 export { formatPosition, parsePosition, type BinlogPosition } from './position.js';
 export { RelayError } from './errors.js';

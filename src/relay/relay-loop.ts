@@ -49,8 +49,24 @@ export interface TailHandlers {
   readonly onError: (err: RelayError) => void;
 }
 
+/** Batching, back-pressure and checkpoint settings of a relay; durations in milliseconds. */
+export interface RelayTuning {
+  /** Most events per `apply` call (whole transactions; a larger transaction goes alone). Default 500. */
+  readonly maxBatchEvents?: number;
+  /** Wait this long for more events before applying a partial batch. Default 0. */
+  readonly batchLingerMs?: number;
+  /** Stop reading the binlog while this many events wait to be applied. Default 20,000. */
+  readonly maxQueuedEvents?: number;
+  /** Store the position at most this often (and after this long idle). Default 1,000. */
+  readonly checkpointIntervalMs?: number;
+  /** Backoff of `apply`, position writes and reconnects. Defaults 100 → 10,000. */
+  readonly retryDelays?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** Called after each batch was applied (before its position is stored). */
+  readonly onBatchApplied?: (batch: RelayBatchInfo) => void;
+}
+
 /** What {@link RelayLoop} needs; durations in milliseconds. */
-export interface RelayLoopOptions {
+export interface RelayLoopOptions extends RelayTuning {
   readonly relayName: string;
   readonly apply: (events: readonly OutboxEvent[]) => Promise<unknown>;
   readonly signal: AbortSignal;
@@ -59,12 +75,6 @@ export interface RelayLoopOptions {
   readonly openTail: (from: BinlogPosition, handlers: TailHandlers) => Promise<TailHandle>;
   /** Position already stored, where the first tail starts. */
   readonly start: BinlogPosition;
-  readonly maxBatchEvents?: number;
-  readonly batchLingerMs?: number;
-  readonly maxQueuedEvents?: number;
-  readonly checkpointIntervalMs?: number;
-  readonly retryDelays?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
-  readonly onBatchApplied?: (batch: RelayBatchInfo) => void;
 }
 
 /** Runs one relay; see the module comment. */

@@ -14,7 +14,7 @@ import { RelayError } from './errors.js';
 import { silentLogger, type RelayLogger } from './logger.js';
 import { formatPosition, type BinlogPosition } from './position.js';
 import { DEFAULT_POSITION_TABLE, MySqlPositionStore } from './position-store.js';
-import { RelayLoop, type RelayBatchInfo, type RelayStats } from './relay-loop.js';
+import { RelayLoop, type RelayStats, type RelayTuning } from './relay-loop.js';
 
 /**
  * Applies a batch of events (commit order) downstream. Resolves once every event is durably
@@ -24,7 +24,7 @@ import { RelayLoop, type RelayBatchInfo, type RelayStats } from './relay-loop.js
 export type RelayApply = (events: readonly OutboxEvent[]) => Promise<unknown>;
 
 /** Options of {@link startRelay}. Durations in milliseconds. */
-export interface RelayOptions {
+export interface RelayOptions extends RelayTuning {
   /**
    * A pool of the relay's own on the source server, at least 2 connections (one holds the relay's
    * lock): position store and checks. Do not share it with busy writers: position writes wait for it.
@@ -48,18 +48,6 @@ export interface RelayOptions {
   readonly serverId?: number;
   /** Where a relay with no stored position starts. Default: the current end of the binlog. */
   readonly startAt?: BinlogPosition;
-  /** Most events per `apply` call (whole transactions; a larger transaction goes alone). Default 500. */
-  readonly maxBatchEvents?: number;
-  /** Wait this long for more events before applying a partial batch. Default 0. */
-  readonly batchLingerMs?: number;
-  /** Stop reading the binlog while this many events wait to be applied. Default 20,000. */
-  readonly maxQueuedEvents?: number;
-  /** Store the position at most this often (and after this long idle). Default 1,000. */
-  readonly checkpointIntervalMs?: number;
-  /** Backoff of `apply`, position writes and reconnects. Defaults 100 → 10,000. */
-  readonly retryDelays?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
-  /** Called after each batch was applied (before its position is stored). */
-  readonly onBatchApplied?: (batch: RelayBatchInfo) => void;
 }
 
 /** A running relay. */
