@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { ConfigError, OutboxCacheError } from '../errors.js';
 
 /** What a CLI command receives: its own arguments, the environment and output streams. */
 export interface CommandContext {
@@ -30,3 +31,28 @@ export const EXIT = {
   /** Bad configuration or usage: nothing was done. */
   USAGE: 2,
 } as const;
+
+/**
+ * Runs a command body and reports the project's own errors readably on `ctx.stderr`: a
+ * ConfigError exits {@link EXIT.USAGE}, any other OutboxCacheError {@link EXIT.FAILURE} with its
+ * code. Anything else is rethrown (a bug: the caller prints its stack).
+ */
+export async function runReporting(
+  ctx: Pick<CommandContext, 'stderr'>,
+  command: string,
+  body: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      ctx.stderr.write(`outbox-cache ${command}: ${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof OutboxCacheError) {
+      ctx.stderr.write(`outbox-cache ${command}: ${err.message} [${err.code}]\n`);
+      return EXIT.FAILURE;
+    }
+    throw err;
+  }
+}

@@ -5,8 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OutboxCacheError, ConfigError } from '../errors.js';
-import { EXIT, type Command } from './command.js';
+import { EXIT, runReporting, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
 function helpText(commands: readonly Command[]): string {
@@ -64,21 +63,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const command = found.command;
+  const ctx = { argv: found.rest, env, stdout: process.stdout, stderr: process.stderr, signal: controller.signal };
   try {
-    return await found.command.run({
-      argv: found.rest,
-      env,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      signal: controller.signal,
-    });
+    return await runReporting(ctx, command.path.join(' '), () => command.run(ctx));
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`outbox-cache ${found.command.path.join(' ')}: ${err.message}\n`);
-      return EXIT.USAGE;
-    }
-    const message = err instanceof OutboxCacheError ? `${err.message} [${err.code}]` : err instanceof Error ? err.stack ?? err.message : String(err);
-    process.stderr.write(`outbox-cache ${found.command.path.join(' ')}: ${message}\n`);
+    process.stderr.write(`outbox-cache ${command.path.join(' ')}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
     return EXIT.FAILURE;
   } finally {
     process.off('SIGINT', onSignal);

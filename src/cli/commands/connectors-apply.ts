@@ -7,8 +7,8 @@ import { ConfigError } from '../../errors.js';
 import { applyConnector } from '../../connect/apply.js';
 import { parseConnectorFile, resolveConnector } from '../../connect/connector-file.js';
 import { describeStatus } from '../../connect/status.js';
-import { EXIT, type Command, type CommandContext } from '../command.js';
-import { DEFAULT_CONNECT_URL, connectClient, parseConnectorsArgs, printFailures, runReporting } from './connectors-options.js';
+import { EXIT, runReporting, type Command, type CommandContext } from '../command.js';
+import { DEFAULT_CONNECT_URL, connectClient, parseConnectorsArgs, printFailures } from './connectors-options.js';
 
 const usage = `Usage: outbox-cache connectors apply <file.json> [options]
 

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { ConnectRestError, KafkaConnectClient } from '../../connect/rest-client.js';
 import { formatFailure, type Failure } from '../../connect/status.js';
-import { EXIT, type CommandContext } from '../command.js';
+import type { CommandContext } from '../command.js';
 
 /** Where Kafka Connect is looked for when neither `--connect-url` nor KAFKA_CONNECT_URL is set. */
 export const DEFAULT_CONNECT_URL = 'http://localhost:8083';
@@ -95,22 +95,3 @@ export function printFailures(ctx: CommandContext, failures: readonly Failure[],
   for (const f of failures) ctx.stderr.write(`${formatFailure(f, fullTrace ? Infinity : 8)}\n`);
 }
 
-/**
- * Runs a command body, turning configuration problems into exit code 2 and Kafka Connect REST
- * errors into exit code 1, each with a message on stderr.
- */
-export async function runReporting(ctx: CommandContext, command: string, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`outbox-cache ${command}: ${err.message}\n`);
-      return EXIT.USAGE;
-    }
-    if (err instanceof ConnectRestError) {
-      ctx.stderr.write(`outbox-cache ${command}: ${err.message} [${err.code}]\n`);
-      return EXIT.FAILURE;
-    }
-    throw err;
-  }
-}

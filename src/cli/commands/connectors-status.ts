@@ -2,8 +2,8 @@
  * `outbox-cache connectors status <name>`: one look at a connector's state in Kafka Connect.
  */
 import { assessStatus, describeStatus } from '../../connect/status.js';
-import { EXIT, type Command, type CommandContext } from '../command.js';
-import { DEFAULT_CONNECT_URL, connectClient, parseConnectorsArgs, printFailures, runReporting } from './connectors-options.js';
+import { EXIT, runReporting, type Command, type CommandContext } from '../command.js';
+import { DEFAULT_CONNECT_URL, connectClient, parseConnectorsArgs, printFailures } from './connectors-options.js';
 
 const usage = `Usage: outbox-cache connectors status <name> [options]
 

@@ -3,10 +3,10 @@
  * authenticate, where the schema files are. Flags win over the environment.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, OutboxCacheError, type ConfigProblem } from '../../errors.js';
+import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { SchemaRegistryClient } from '../../codec/registry-client.js';
 import { loadSchemaManifest, type SchemaManifest } from '../../codec/schema-manifest.js';
-import { EXIT, type CommandContext } from '../command.js';
+import { runReporting, type CommandContext } from '../command.js';
 
 /** Default folder of the schema files and their manifest, relative to the working directory. */
 export const DEFAULT_SCHEMA_DIR = 'schemas/avro';
@@ -70,21 +70,9 @@ export async function schemasSetup(ctx: CommandContext): Promise<SchemasSetup> {
   return { client, manifest: await loadSchemaManifest(values.dir ?? DEFAULT_SCHEMA_DIR) };
 }
 
-/** Runs a command body, turning ConfigError into exit 2 and other failures into exit 1, readably. */
-export async function runSchemasCommand(ctx: CommandContext, name: string, body: (setup: SchemasSetup) => Promise<number>): Promise<number> {
-  try {
-    return await body(await schemasSetup(ctx));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      ctx.stderr.write(`outbox-cache ${name}: ${err.message}\n`);
-      return EXIT.USAGE;
-    }
-    if (err instanceof OutboxCacheError) {
-      ctx.stderr.write(`outbox-cache ${name}: ${err.message} [${err.code}]\n`);
-      return EXIT.FAILURE;
-    }
-    throw err;
-  }
+/** Runs a command body with its setup, reporting failures as {@link runReporting} does. */
+export function runSchemasCommand(ctx: CommandContext, name: string, body: (setup: SchemasSetup) => Promise<number>): Promise<number> {
+  return runReporting(ctx, name, async () => body(await schemasSetup(ctx)));
 }
 
 /** Writes the manifest's own problems and unlisted files; returns true when there were problems. */
