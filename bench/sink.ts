@@ -94,8 +94,8 @@ function passThrough(prefix: string): Record<string, string> {
 async function runSink(admin: Admin, topics: string[], env: Record<string, string>): Promise<{ rate: number; rssMb: number }> {
   const port = await freePort();
   const child = spawn(process.execPath, [...SINK_NODE_FLAGS, 'dist/cli/main.js', 'sink'], {
-    // SINK_* and KAFKA_FETCH_* variables of the bench's environment reach the sink, to try other settings.
-    env: { PATH: process.env.PATH ?? '', ...passThrough('SINK_'), ...passThrough('KAFKA_FETCH_'), ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_SINK_LOG ?? 'warn' },
+    // SINK_*, KAFKA_FETCH_* and KAFKA_RECORD_* variables of the bench's environment reach the sink, to try other settings.
+    env: { PATH: process.env.PATH ?? '', ...passThrough('SINK_'), ...passThrough('KAFKA_FETCH_'), ...passThrough('KAFKA_RECORD_'), ...env, METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_SINK_LOG ?? 'warn' },
     stdio: ['ignore', process.env.BENCH_SINK_LOG ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

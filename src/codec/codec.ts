@@ -12,7 +12,7 @@ import { DecodeError, SchemaError } from '../errors.js';
 import { avroTypeName, invalidFields, parseAvroSchema, schemaKey, type AvroSchema } from './avro-types.js';
 import { readProblem } from './compatibility.js';
 import { InvalidValueError } from './errors.js';
-import { encodeFrame, parseFrame } from './framing.js';
+import { FRAME_HEADER_LENGTH, encodeFrame, frameSchemaId } from './framing.js';
 import type { SchemaRegistryClient } from './registry-client.js';
 import type { DecodedValue, PayloadDecoder, WriterSchema } from './types.js';
 
@@ -144,15 +144,34 @@ export class AvroCodec implements PayloadDecoder {
    * fields are Buffers sharing memory with `framed` (copy them to keep them past the record).
    */
   async decode(framed: Buffer, options: AvroDecodeOptions): Promise<DecodedValue> {
-    const { schemaId, body } = parseFrame(framed);
-    // Once an id is known and confirmed for the subject, decoding makes no registry call at all.
-    const ready = this.#confirmed.get(schemaId)?.has(options.subject) ? this.#ready.get(schemaId) : undefined;
-    const writer = ready ?? (await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, options.subject)]))[0];
+    const known = this.decodeKnown(framed, options);
+    if (known) return known;
+    const schemaId = frameSchemaId(framed);
+    const writer = (await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, options.subject)]))[0];
+    return this.#decodeBody(framed, writer, options);
+  }
+
+  /**
+   * {@link decode} without waiting, for a value whose schema id is already fetched and confirmed
+   * under the subject (every value after the first of its id): the decoded value, or undefined
+   * when `decode` has to ask the registry. Throws the non-retriable errors `decode` rejects with.
+   */
+  decodeKnown(framed: Buffer, options: AvroDecodeOptions): DecodedValue | undefined {
+    const schemaId = frameSchemaId(framed);
+    const writer = this.#confirmed.get(schemaId)?.has(options.subject) ? this.#ready.get(schemaId) : undefined;
+    return writer ? this.#decodeBody(framed, writer, options) : undefined;
+  }
+
+  #decodeBody(framed: Buffer, writer: KnownSchema, options: AvroDecodeOptions): DecodedValue {
     const reader = options.reader === undefined ? undefined : this.#readerType(options.reader);
     const resolver = reader ? this.#resolver(reader, writer) : undefined;
     let value: unknown;
     try {
-      value = (reader ?? writer.type).fromBuffer(body, resolver);
+      // Decodes in place after the 5-byte header, as fromBuffer would decode the body alone.
+      const decoded = (reader ?? writer.type).decode(framed, FRAME_HEADER_LENGTH, resolver);
+      if (decoded.offset < 0) throw new Error('truncated buffer');
+      if (decoded.offset < framed.length) throw new Error('trailing data');
+      value = decoded.value;
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new DecodeError(`bytes do not decode under writer schema ${writer.name} (id ${writer.id}): ${reason}`, {
@@ -160,7 +179,7 @@ export class AvroCodec implements PayloadDecoder {
         cause: err,
       });
     }
-    return { schemaId, writerSchemaName: writer.name, value };
+    return { schemaId: writer.id, writerSchemaName: writer.name, value };
   }
 
   #schemaById(id: number): Promise<KnownSchema> {

@@ -55,6 +55,13 @@ export function encodeFrame(schemaId: number, avroBytes: Uint8Array): Buffer {
  * the body is valid Avro is decided later, against the writer schema.
  */
 export function parseFrame(buf: Uint8Array): Frame {
+  const schemaId = frameSchemaId(buf);
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return { schemaId, body: view.subarray(FRAME_HEADER_LENGTH) };
+}
+
+/** The schema id of a Confluent-framed value; throws as {@link parseFrame} does. Allocates nothing. */
+export function frameSchemaId(buf: Uint8Array): number {
   if (buf.length === 0) {
     throw new DecodeError('value is empty: expected a Confluent-framed Avro value (0x00, 4-byte schema id, body)', {
       code: FRAMING_ERROR_CODES.TRUNCATED,
@@ -72,6 +79,6 @@ export function parseFrame(buf: Uint8Array): Frame {
       code: FRAMING_ERROR_CODES.TRUNCATED,
     });
   }
-  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  return { schemaId: view.readUInt32BE(1), body: view.subarray(FRAME_HEADER_LENGTH) };
+  // Big-endian u32 (>>> 0 keeps ids of 2^31 and above positive).
+  return ((buf[1]! << 24) | (buf[2]! << 16) | (buf[3]! << 8) | buf[4]!) >>> 0;
 }

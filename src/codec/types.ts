@@ -32,4 +32,10 @@ export interface PayloadDecoder {
    * SchemaError when the registry cannot be reached.
    */
   decode(framed: Buffer, options: { readonly subject: string }): Promise<DecodedValue>;
+  /**
+   * Optional synchronous form of {@link decode} for values whose schema needs no registry call:
+   * the decoded value, or undefined when only `decode` can answer (the schema id is not known and
+   * confirmed for the subject yet). Throws what `decode` would reject with.
+   */
+  decodeKnown?(framed: Buffer, options: { readonly subject: string }): DecodedValue | undefined;
 }

@@ -28,6 +28,10 @@ export const SINK_SETTINGS = {
   sessionTimeoutMs: setting({ env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', schema: fields.int(30_000, 3000, 300_000), doc: 'consumer group session timeout, ms: how soon a dead sink\'s partitions move to another (default 30000)' }),
   fetchMaxBytes: setting({ env: 'KAFKA_FETCH_MAX_BYTES', flag: 'fetch-max-bytes', schema: fields.int(4_194_304, 1024, 104_857_600), doc: 'most bytes one fetch returns over all partitions; bounds memory (default 4194304)' }),
   fetchMaxBytesPerPartition: setting({ env: 'KAFKA_FETCH_MAX_BYTES_PER_PARTITION', flag: 'fetch-max-bytes-per-partition', schema: fields.int(1_048_576, 1024, 104_857_600), doc: 'most bytes one fetch returns per partition (default 1048576)' }),
+  recordDecoder: setting({
+    env: 'KAFKA_RECORD_DECODER', flag: 'record-decoder', doc: 'lean (the sink\'s allocation-light equivalent of kafkajs\' record batch decoder) or kafkajs (its own) (default lean)',
+    schema: z.enum(['lean', 'kafkajs'], { error: 'must be lean or kafkajs' }).default('lean'),
+  }),
   ssl: setting({ env: 'KAFKA_SSL', flag: 'kafka-ssl', schema: fields.bool(false), doc: 'connect to Kafka over TLS (default false)' }),
   sslCaFile: setting({ env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', schema: fields.optional(), doc: 'PEM file of the CA that signed the brokers\' certificates' }),
   sslCertFile: setting({ env: 'KAFKA_SSL_CERT_FILE', flag: 'kafka-ssl-cert-file', schema: fields.optional(), doc: 'PEM client certificate (mutual TLS)' }),

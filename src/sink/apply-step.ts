@@ -59,6 +59,7 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
   // codec's subject lookups hash it once instead of once per event.
   let subjectOf: string | undefined;
   let decodeOptions = { subject: '' };
+  const { decoder } = options;
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
     if (event.aggregateType !== subjectOf) {
@@ -67,8 +68,8 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
     }
     try {
       // One at a time: after the first record of a schema id every decode is served from the
-      // codec's cache, and nothing is left in flight when the registry fails.
-      const decoded = await options.decoder.decode(event.payload, decodeOptions);
+      // codec's cache without waiting, and nothing is left in flight when the registry fails.
+      const decoded = decoder.decodeKnown?.(event.payload, decodeOptions) ?? (await decoder.decode(event.payload, decodeOptions));
       for (const action of mapEvent(event, decoded, options.mapping)) {
         actions.push(action);
         owners.push(index);

@@ -73,6 +73,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
       sessionTimeoutMs: config.sessionTimeoutMs,
       fetchMaxBytes: config.fetchMaxBytes,
       fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
+      recordDecoder: config.recordDecoder,
     });
     ready = sink.ready;
     healthy = sink.healthy;

@@ -77,6 +77,25 @@ export function parseVersion(text: string | undefined): bigint {
 }
 
 /**
+ * The `version` header as {@link parseVersion} reads it. A value of up to 15 ASCII digits (every
+ * version below 10^15) is read straight from its bytes, without building a string to parse.
+ */
+function versionHeader(headers: IHeaders | undefined): bigint {
+  const raw = headers?.version;
+  const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (Buffer.isBuffer(last) && last.length > 0 && last.length <= 15 && last[0] !== 0x30) {
+    let n = 0;
+    for (let i = 0; i < last.length; i++) {
+      const digit = last[i]! - 0x30;
+      if (digit < 0 || digit > 9) return parseVersion(lastHeader(headers, 'version'));
+      n = n * 10 + digit;
+    }
+    return BigInt(n);
+  }
+  return parseVersion(lastHeader(headers, 'version'));
+}
+
+/**
  * Turns a Kafka record of `topic` into an outbox event. Records on topics outside `outbox.event.*`
  * (Debezium heartbeats, anything else) are `ignored`. Throws a non-retriable {@link DecodeError}
  * for an outbox record that can never be applied (no key, no value, bad aggregate type in the
@@ -112,7 +131,7 @@ function parseEvent(aggregateType: string, record: KafkaRecord): ParsedRecord {
   const type = lastHeader(record.headers, 'type');
   if (id === undefined || id === '') throw new DecodeError("record has no 'id' header", { code: 'RECORD_MISSING_HEADER' });
   if (type === undefined || type === '') throw new DecodeError("record has no 'type' header", { code: 'RECORD_MISSING_HEADER' });
-  const version = parseVersion(lastHeader(record.headers, 'version'));
+  const version = versionHeader(record.headers);
   const occurredAtMs = Number(record.timestamp);
   return {
     kind: 'event',

@@ -10,6 +10,7 @@ import type { SinkMetrics } from '../ops/metrics.js';
 import { sleep } from '../retry.js';
 import type { ApplyStep } from './apply-step.js';
 import { sendToDeadLetter } from './dead-letter.js';
+import { installRecordBatchDecoder } from './kafkajs-record-decoder.js';
 import { processBatch } from './partition-batch.js';
 import { addedTopics, hasPattern, matchTopics } from './topic-discovery.js';
 
@@ -53,6 +54,12 @@ export interface SinkOptions {
   readonly maxWaitTimeMs?: number;
   /** Kafka group session timeout, ms. Default 30000. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Which decoder turns fetched record batches into records: `lean` (default), the project's
+   * field-for-field equivalent of kafkajs' that allocates far less (see kafkajs-record-decoder.ts),
+   * or `kafkajs`. Process-wide: the first sink started in a process decides.
+   */
+  readonly recordDecoder?: 'lean' | 'kafkajs';
 }
 
 /** A running sink. */
@@ -71,6 +78,8 @@ export interface RunningSink {
 /** Connects, subscribes and starts consuming. Resolves once consumption has started. */
 export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const { kafka, logger, signal } = options;
+  const decoder = installRecordBatchDecoder(options.recordDecoder !== 'kafkajs');
+  logger.info({ recordDecoder: decoder }, 'record batch decoder');
   // Dead letters keep their key and go where Java clients would put it (murmur2).
   const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;

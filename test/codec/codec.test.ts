@@ -219,6 +219,26 @@ describe('registry caching', () => {
     expect(registry.requests.slice(start).sort()).toEqual(['GET /schemas/ids/6', 'GET /schemas/ids/6/versions']);
   });
 
+  it('decodes without waiting only once the id is known and confirmed for the subject', async () => {
+    const codec = newCodec();
+    const framed = Buffer.from(fixture.records[0]?.value_hex ?? '', 'hex');
+    expect(codec.decodeKnown(framed, { subject: USER })).toBeUndefined();
+    const decoded = await codec.decode(framed, { subject: USER });
+    expect(codec.decodeKnown(framed, { subject: USER })).toEqual(decoded);
+    // Known id, but not confirmed under this subject: only decode, which asks the registry, can tell.
+    expect(codec.decodeKnown(framed, { subject: PRODUCT })).toBeUndefined();
+    const errorOf = (bytes: Buffer): unknown => {
+      try {
+        return codec.decodeKnown(bytes, { subject: USER });
+      } catch (err) {
+        return [(err as OutboxCacheError).code, (err as OutboxCacheError).retriable];
+      }
+    };
+    expect(errorOf(Buffer.from([1, 0, 0, 0, 6, 2]))).toEqual(['DECODE_BAD_MAGIC', false]);
+    expect(errorOf(Buffer.concat([framed, Buffer.from([0])]))).toEqual(['DECODE_INVALID_AVRO', false]);
+    expect(errorOf(framed.subarray(0, framed.length - 3))).toEqual(['DECODE_INVALID_AVRO', false]);
+  });
+
   it('does not cache failures: a retriable outage is retried by the next call', async () => {
     const codec = newCodec();
     const framed = Buffer.from(fixture.records[0]?.value_hex ?? '', 'hex');

@@ -1,6 +1,7 @@
 /**
  * `outbox-cache sink` as a process: killed with SIGKILL mid-stream and restarted, it loses no
- * record; SIGTERM stops it with exit code 0; bad configuration exits 2 listing every problem.
+ * record (decoding with its own record batch decoder); SIGTERM stops it with exit code 0; bad
+ * configuration exits 2 listing every problem.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -110,8 +111,10 @@ it('loses no record when killed with SIGKILL mid-stream and restarted, then exit
   // Logs are structured: one JSON object per line.
   const lines = second.output().split('\n').filter((line) => line.trim() !== '');
   expect(lines.length).toBeGreaterThan(0);
-  const logged = lines.map((line) => JSON.parse(line) as { msg?: string });
+  const logged = lines.map((line) => JSON.parse(line) as { msg?: string; recordDecoder?: string });
   expect(logged.map((l) => l.msg)).toEqual(expect.arrayContaining(['sink started', 'sink stopped']));
+  // The process decoded its records with the sink's own record batch decoder (KAFKA_RECORD_DECODER=lean).
+  expect(logged.find((l) => l.msg === 'record batch decoder')?.recordDecoder).toBe('installed');
 });
 
 it('exits 2 listing every configuration problem at once', async () => {

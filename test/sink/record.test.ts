@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { decodeErrorCode as codeOf } from '../decode-error-code.js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { DecodeError } from '../../src/errors.js';
 import { lastHeader, parseOutboxRecord as parseRecord, parseVersion, type KafkaRecord } from '../../src/sink/record.js';
 
 const parseOutboxRecord = (r: Rec) => parseRecord(r.topic, r);
@@ -69,6 +71,30 @@ describe('parseVersion', () => {
     for (const bad of ['0', '-1', '+1', '01', ' 1', '1 ', '1.0', '1e3', '', '9223372036854775808', '99999999999999999999']) {
       expect(codeOf(() => parseVersion(bad)), bad).toBe('RECORD_BAD_VERSION');
     }
+  });
+});
+
+describe('the version header', () => {
+  it('reads a version header given as bytes exactly as parseVersion reads its text', () => {
+    const outcome = (f: () => ReturnType<typeof parseOutboxRecord>): unknown => {
+      try {
+        const parsed = f();
+        return parsed.kind === 'event' ? parsed.event.version : parsed.kind;
+      } catch (err) {
+        return `${(err as DecodeError).code}: ${(err as DecodeError).message}`;
+      }
+    };
+    const text = fc.oneof(
+      fc.stringMatching(/^[0-9]{1,20}$/),
+      fc.bigInt({ min: 0n, max: 2n ** 64n }).map(String),
+      fc.constantFrom('0', '007', '1', '999999999999999', '1000000000000000', '9223372036854775807', '9223372036854775808', '', ' 1', '1 ', '+1', '-1', '1e3', '٣'),
+      fc.string({ maxLength: 6 }),
+    );
+    fc.assert(fc.property(text, (version) => {
+      const asText = outcome(() => parseOutboxRecord(record({ headers: { id: 'a', type: 't', version } })));
+      const asBytes = outcome(() => parseOutboxRecord(record({ headers: { id: 'a', type: 't', version: Buffer.from(version, 'utf8') } })));
+      expect(asBytes).toEqual(asText);
+    }), { numRuns: 2000 });
   });
 });
 
