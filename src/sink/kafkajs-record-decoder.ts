@@ -29,7 +29,9 @@ export type RecordDecoderStatus =
   /** kafkajs already loaded its Fetch decoders in this process: its own decoder is used. */
   | 'too-late'
   /** Disabled by the caller: kafkajs' own decoder is used. */
-  | 'disabled';
+  | 'disabled'
+  /** kafkajs' internal modules could not be found (e.g. a bundled build): its own decoder is used. */
+  | 'unavailable';
 
 /** kafkajs' Decoder (src/protocol/decoder.js): the members this module uses. */
 interface KafkaDecoder {
@@ -73,18 +75,26 @@ let status: RecordDecoderStatus | undefined;
 export function installRecordBatchDecoder(enabled = true): RecordDecoderStatus {
   if (status) return status;
   if (!enabled) return (status = 'disabled');
+  try {
+    return (status = install());
+  } catch {
+    return (status = 'unavailable');
+  }
+}
+
+function install(): RecordDecoderStatus {
   const require = createRequire(import.meta.url);
   const { version } = require('kafkajs/package.json') as { version: string };
-  if (version !== KAFKAJS_VERSION) return (status = 'unsupported-version');
+  if (version !== KAFKAJS_VERSION) return 'unsupported-version';
   const resolve = (path: string): string => require.resolve(`kafkajs/src/protocol/${path}`);
   // The Fetch responses hold the batch decoder from the moment decodeMessages.js loads.
-  if (require.cache[resolve('requests/fetch/v4/decodeMessages.js')]) return (status = 'too-late');
+  if (require.cache[resolve('requests/fetch/v4/decodeMessages.js')]) return 'too-late';
   const batchPath = resolve('recordBatch/v0/decoder.js');
   require(batchPath);
   const cached = require.cache[batchPath];
-  if (!cached) return (status = 'too-late');
+  if (!cached) return 'unavailable';
   cached.exports = createRecordBatchDecoder(loadInternals(require, resolve));
-  return (status = 'installed');
+  return 'installed';
 }
 
 /** kafkajs' own modules the replacement reuses. */

@@ -3,8 +3,10 @@
  * records, field for field and in the same key order, for generated batches (compressed or not,
  * control and transactional batches, log-append time, null keys and values, repeated and odd
  * header names, deltas and offsets beyond 2^53) and the same records or the same error for
- * corrupted and truncated ones.
+ * corrupted and truncated ones. It takes kafkajs' place only in a process where kafkajs has not
+ * fetched yet.
  */
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
@@ -172,6 +174,24 @@ const batch: fc.Arbitrary<BatchModel> = fc.record({
 describe('the sink RecordBatch decoder', () => {
   it(`mirrors kafkajs ${KAFKAJS_VERSION}, the version installed`, () => {
     expect((require('kafkajs/package.json') as { version: string }).version).toBe(KAFKAJS_VERSION);
+  });
+
+  it('takes the place of kafkajs\' decoder in a fresh process, unless disabled or kafkajs already fetched', () => {
+    // Each case in a new Node process: the replacement is process-wide.
+    const run = (before: string, call: string): string => execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+      import { createRequire } from 'node:module';
+      const require = createRequire(process.cwd() + '/package.json');
+      ${before}
+      const { installRecordBatchDecoder } = await import('./src/sink/kafkajs-record-decoder.ts');
+      const status = ${call};
+      const used = require('kafkajs/src/protocol/recordBatch/v0/decoder.js').toString().includes('decodeRecordList') ? 'lean' : 'kafkajs';
+      console.log(status, used);
+    `], { encoding: 'utf8' }).trim();
+    expect(run('', 'installRecordBatchDecoder()')).toBe('installed lean');
+    expect(run('', '[installRecordBatchDecoder(), installRecordBatchDecoder(false)].join()')).toBe('installed,installed lean');
+    expect(run('', 'installRecordBatchDecoder(false)')).toBe('disabled kafkajs');
+    // What kafkajs loads on its first fetch holds on to its own decoder.
+    expect(run("require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js');", 'installRecordBatchDecoder()')).toBe('too-late kafkajs');
   });
 
   it('decodes a typical Debezium batch exactly as kafkajs does', async () => {
