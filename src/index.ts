@@ -13,6 +13,7 @@ export { loadMappingModule } from './sink/mapping-loader.js';
 export { coalesceActions, type Coalesced } from './sink/coalesce.js';
 export { createApplyStep, applyEvents, type ApplyStep, type ApplyStepOptions, type ApplyReport, type PoisonedEvent } from './sink/apply-step.js';
 export { startSink, type SinkOptions, type RunningSink } from './sink/sink.js';
+export { installRecordBatchDecoder, type RecordDecoderStatus } from './sink/kafkajs-record-decoder.js';
 export { runSinkFromConfig, type RunSinkOptions } from './sink/from-config.js';
 export { DEAD_LETTER_HEADERS, deadLetterMessage, type PoisonRecord } from './sink/dead-letter.js';
 export { parseSinkConfig, SINK_SETTINGS, type SinkConfig } from './config/sink.js';
