@@ -157,19 +157,12 @@ export function createRecordBatchDecoder(kafka: KafkaInternals): BatchDecoderFn 
       producerId, producerEpoch, firstSequence, maxTimestamp, timestampType,
     };
     const context: RecordContext = { ...recordContext, magicByte };
+    // kafkajs: -1 (null) is no records uncompressed; a compressed batch of <= 0 records is empty.
+    const count = decoder.readInt32();
     let records: unknown[];
-    if (!codec) {
-      const count = decoder.readInt32();
-      records = count === -1 ? [] : decodeRecordList(decoder, count, context);
-    } else {
-      const count = decoder.readInt32();
-      if (count <= 0) {
-        records = [];
-      } else {
-        const decompressed = await codec.decompress(decoder.readAll());
-        records = decodeRecordList(new kafka.Decoder(decompressed), count, context);
-      }
-    }
+    if (!codec) records = count === -1 ? [] : decodeRecordList(decoder, count, context);
+    else if (count <= 0) records = [];
+    else records = decodeRecordList(new kafka.Decoder(await codec.decompress(decoder.readAll())), count, context);
     return { ...recordContext, records };
   };
 }

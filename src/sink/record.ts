@@ -34,10 +34,15 @@ const IGNORED: ParsedRecord = Object.freeze({ kind: 'ignored', reason: 'not-outb
  * Debezium and Kafka Connect use, so a value appended by a later stage overrides an earlier one.
  */
 export function lastHeader(headers: IHeaders | undefined, name: string): string | undefined {
-  const raw = headers?.[name];
-  const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  const last = lastRawHeader(headers, name);
   if (last === undefined) return undefined;
   return typeof last === 'string' ? last : utf8Text(last, `header '${name}'`);
+}
+
+/** The last value of header `name` as kafkajs gives it (bytes or text), or undefined when absent. */
+function lastRawHeader(headers: IHeaders | undefined, name: string): Buffer | string | undefined {
+  const raw = headers?.[name];
+  return Array.isArray(raw) ? raw[raw.length - 1] : raw;
 }
 
 function utf8Text(bytes: Buffer, what: string): string {
@@ -81,8 +86,7 @@ export function parseVersion(text: string | undefined): bigint {
  * version below 10^15) is read straight from its bytes, without building a string to parse.
  */
 function versionHeader(headers: IHeaders | undefined): bigint {
-  const raw = headers?.version;
-  const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  const last = lastRawHeader(headers, 'version');
   if (Buffer.isBuffer(last) && last.length > 0 && last.length <= 15 && last[0] !== 0x30) {
     let n = 0;
     for (let i = 0; i < last.length; i++) {
