@@ -9,6 +9,7 @@ import type { ApplyOutcome, CacheAction, CacheWriter } from './actions.js';
 import { resolveCacheTtl, type CacheTtlOptions, type ResolvedCacheTtl } from './cache-ttl.js';
 import { defineGuardCommands, type GuardCommands, type GuardRedis } from './guard-scripts.js';
 import { keySlot } from './key-slot.js';
+import { invalidationChannel } from './l1/invalidation-channel.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertBoundedQueue, guardedCall, positiveInteger } from './redis-calls.js';
 import { formatVersion } from './stored-value.js';
 
@@ -31,6 +32,12 @@ export interface RedisCacheWriterOptions extends CacheTtlOptions {
    * that call are spread over [entryTtlMs × (1 − ttlJitter), entryTtlMs]. Default Math.random.
    */
   readonly random?: () => number;
+  /**
+   * Announce every applied action to the read paths' in-process L1 tiers, in the same script call
+   * (DESIGN.md §4a): one PUBLISH (SPUBLISH on Cluster) per call. Default true; turn it off only
+   * when no reader uses an L1, since an unannounced change leaves L1 entries stale until their TTL.
+   */
+  readonly announceInvalidations?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -43,6 +50,7 @@ export class RedisCacheWriter implements CacheWriter {
   private readonly maxKeysPerCall: number;
   private readonly random: () => number;
   private readonly keyPrefix: string;
+  private readonly announce: boolean;
 
   /** Throws ConfigError for invalid TTLs or a client that could queue commands forever. */
   constructor(options: RedisCacheWriterOptions) {
@@ -54,6 +62,7 @@ export class RedisCacheWriter implements CacheWriter {
     this.redis = defineGuardCommands(options.redis);
     // ioredis prefixes KEYS itself; the slot must be computed on the prefixed key.
     this.keyPrefix = (options.redis.options as { keyPrefix?: string }).keyPrefix ?? '';
+    this.announce = options.announceInvalidations ?? true;
   }
 
   /**
@@ -75,8 +84,9 @@ export class RedisCacheWriter implements CacheWriter {
         const keys = indexes.map((i) => actions[i]?.key ?? '');
         const packed = packActions(actions, heads, indexes, this.ttlTexts(actions, indexes));
         const what = `apply ${indexes.length} cache action(s) starting at key '${keys[0]}'`;
+        const channel = this.announce ? invalidationChannel(this.keyPrefix, this.keyPrefix + keys[0], this.redis.isCluster) : '';
         const reply = await guardedCall(what, this.timeoutMs, () =>
-          this.redis.outboxCacheApplyActions(keys.length, ...keys, packed),
+          this.redis.outboxCacheApplyActions(keys.length, ...keys, packed, channel, this.redis.isCluster ? 'S' : 'P'),
         );
         if (typeof reply !== 'string' || reply.length !== indexes.length) {
           throw new ScriptError(`${what}: unexpected reply from Redis`, { code: 'REDIS_REPLY_INVALID' });

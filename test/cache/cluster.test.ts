@@ -3,36 +3,24 @@
  * joined by `redis-cli --cluster create`), started and stopped by this file. Checks the slot
  * computation against CLUSTER KEYSLOT and that batches spanning every node apply correctly.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import type { CacheAction } from '../../src/cache/actions.js';
 import { keySlot } from '../../src/cache/key-slot.js';
 import { createLeaseReadThrough } from '../../src/cache/lease-read-through.js';
 import { createReadThrough } from '../../src/cache/read-through.js';
 import { RedisCacheWriter } from '../../src/cache/redis-cache-writer.js';
-import { startRedis, type LocalRedis } from '../../src/local-servers/index.js';
-import { waitUntil } from '../helpers.js';
+import { startLocalCluster, type LocalCluster } from './local-cluster.js';
 
-const run = promisify(execFile);
-let nodes: LocalRedis[] = [];
+let local: LocalCluster;
 let cluster: Cluster;
 
 beforeAll(async () => {
-  nodes = await Promise.all([0, 1, 2].map(() => startRedis({ clusterEnabled: true })));
-  const addresses = nodes.map((n) => `127.0.0.1:${n.port}`);
-  await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
-  await waitUntil('cluster state ok on every node', async () => {
-    const infos = await Promise.all(nodes.map((n) => run('redis-cli', ['-p', String(n.port), 'cluster', 'info'])));
-    return infos.every((i) => i.stdout.includes('cluster_state:ok'));
-  });
-  cluster = new Cluster(nodes.map((n) => ({ host: '127.0.0.1', port: n.port })), { redisOptions: { maxRetriesPerRequest: 2 } });
-  await cluster.ping();
+  local = await startLocalCluster();
+  cluster = local.cluster;
 }, 60_000);
 afterAll(async () => {
-  cluster?.disconnect();
-  await Promise.all(nodes.map((n) => n.stop()));
+  await local?.stop();
 });
 
 describe('Redis Cluster (3 nodes)', () => {

@@ -11,10 +11,14 @@
 --            formatter that costs a third of the SET it feeds); 0 for a revoke
 --            the value to store is in the stored layout: E<V>:<data> (upsert), T<V>: (invalidate),
 --            A<V>: (delete), or R0: (revoke leases: drop the key); V canonical decimal
+-- ARGV[2]  invalidation channel for the in-process L1 tiers ('' or absent: publish nothing)
+-- ARGV[3]  'S' to publish with SPUBLISH (Redis Cluster; the channel is in the keys' slot), else PUBLISH
 -- Returns  a string of n characters: '1' applied, '0' stale, 'w' key holds a non-string value
 --          (left untouched; the other actions still apply); an error when ARGV[1] is malformed
 --          (the actions before the malformed one are applied) or holds more than n actions.
+--          Every applied action is announced on ARGV[2], also when the call ends in an error.
 --@include storedState
+--@include announce
 local packed, pos, out = ARGV[1], 1, {}
 local size = #packed
 for i = 1, #KEYS do
@@ -25,6 +29,7 @@ for i = 1, #KEYS do
   -- Versions are canonical (no leading zero), or the string comparison would be wrong; a TTL
   -- with a leading zero (or 0) would make the SET fail halfway through the call.
   if kind == nil or pos > size + 1 or (kind ~= 'R' and (string.byte(incoming) == 48 or string.byte(ttl) == 48)) then
+    publishAnnounced(ARGV[2], ARGV[3])
     return redis.error_reply('ERR applyActions: malformed action ' .. i)
   end
   local state, version = readHeader(key)
@@ -32,13 +37,16 @@ for i = 1, #KEYS do
     out[i] = 'w'
   elseif kind == 'R' then
     redis.call('DEL', key)
+    announce(key, 'R')
     out[i] = '1'
   elseif sinkMayApply(state, version, incoming) then
     redis.call('SET', key, string.sub(packed, at, pos - 1), 'PX', ttl)
+    announce(key, incoming)
     out[i] = '1'
   else
     out[i] = '0'
   end
 end
+publishAnnounced(ARGV[2], ARGV[3])
 if pos ~= size + 1 then return redis.error_reply('ERR applyActions: ' .. #KEYS .. ' keys but more actions') end
 return table.concat(out)
