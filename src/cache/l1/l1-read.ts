@@ -41,9 +41,11 @@ export interface L1Read<T> {
 
 /**
  * Puts an L1 in front of `inner`. `sizeOf` gives the cached size in bytes of a value (its encoded
- * length), counted against `maxBytes`.
+ * length), counted against `maxBytes`; `freeze` makes a value safe to share between reads.
  */
-export function withL1<T>(inner: L1Inner<T>, redis: GuardRedis, options: L1Options, sizeOf: (value: T) => number): L1Read<T> {
+export function withL1<T>(
+  inner: L1Inner<T>, redis: GuardRedis, options: L1Options, sizeOf: (value: T) => number, freeze: (value: T) => T,
+): L1Read<T> {
   const store = new L1Store<T>(options);
   const subscriber = l1SubscriberFor(redis);
   const unregister = subscriber.register(store);
@@ -71,7 +73,8 @@ export function withL1<T>(inner: L1Inner<T>, redis: GuardRedis, options: L1Optio
       return result;
     } finally {
       if (result !== undefined && cacheable(result)) {
-        if (store.completeFill(ticket, result.version, result.value, result.value === undefined ? 0 : sizeOf(result.value))) fills += 1;
+        const value = result.value === undefined ? undefined : freeze(result.value);
+        if (store.completeFill(ticket, result.version, value, value === undefined ? 0 : sizeOf(value))) fills += 1;
       } else {
         store.abandonFill(ticket);
       }

@@ -10,7 +10,10 @@
 --            jitter; passed as text because Redis formats a Lua number argument with a float
 --            formatter that costs a third of the SET it feeds); 0 for a revoke
 --            the value to store is in the stored layout: E<V>:<data> (upsert), T<V>: (invalidate),
---            A<V>: (delete), or R0: (revoke leases: drop the key); V canonical decimal
+--            A<V>: (delete), S<V>: (invalidate keeping the invalidated entry's bytes for
+--            bounded-stale reads: stores T<V>:<invalidatedAtMs>:<staleVersion>:<bytes>, see
+--            keptBytes.lua), or R0: (revoke leases: drop the key); V canonical decimal.
+--            A lease counts with its floor; applying replaces (revokes) it.
 -- ARGV[2]  invalidation channel for the in-process L1 tiers ('' or absent: publish nothing)
 -- ARGV[3]  'S' to publish with SPUBLISH (Redis Cluster; the channel is in the keys' slot), else PUBLISH
 -- Returns  a string of n characters: '1' applied, '0' stale, 'w' key holds a non-string value
@@ -18,12 +21,13 @@
 --          (the actions before the malformed one are applied) or holds more than n actions.
 --          Every applied action is announced on ARGV[2], also when the call ends in an error.
 --@include storedState
+--@include keptBytes
 --@include announce
 local packed, pos, out = ARGV[1], 1, {}
 local size = #packed
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local length, ttl, at, kind, incoming = string.match(packed, '^(%d+);(%d+);()([EATR])(%d+):', pos)
+  local length, ttl, at, kind, incoming = string.match(packed, '^(%d+);(%d+);()([EATRS])(%d+):', pos)
   if kind ~= nil then pos = at + tonumber(length) end
   -- A packing bug must not write a misread action; the actions before it were read correctly.
   -- Versions are canonical (no leading zero), or the string comparison would be wrong; a TTL
@@ -40,7 +44,10 @@ for i = 1, #KEYS do
     announce(key, 'R')
     out[i] = '1'
   elseif sinkMayApply(state, version, incoming) then
-    redis.call('SET', key, string.sub(packed, at, pos - 1), 'PX', ttl)
+    local value
+    if kind == 'S' then value = tombstoneKeepingBytes(key, state, version, incoming)
+    else value = string.sub(packed, at, pos - 1) end
+    redis.call('SET', key, value, 'PX', ttl)
     announce(key, incoming)
     out[i] = '1'
   else
