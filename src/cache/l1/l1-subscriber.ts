@@ -7,7 +7,8 @@
  * store is cleared before anything is served from L1 again, and the channel counts as live only
  * once SUBSCRIBE (or SSUBSCRIBE) has been confirmed on the new connection. A read may fill L1 only
  * if its key's channel was live when the read began ({@link L1Subscriber.isLive}); the store's
- * generation, bumped by the clear, voids reads that straddle a loss.
+ * generation, bumped by the clear, voids reads that straddle a loss. Subscriber connections are
+ * named `<the client's connectionName, or outbox-cache>:l1` in CLIENT LIST.
  */
 import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import type { GuardRedis } from '../guard-scripts.js';
@@ -122,7 +123,10 @@ export class L1Subscriber {
     const existing = this.connections.get(node);
     if (existing) return existing;
     // Resubscription is done by the reads that need it, after every store was cleared.
-    const own = { keyPrefix: '', autoResubscribe: false, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 };
+    const name = (this.cluster ? (this.redis as Cluster).options.redisOptions?.connectionName : (this.redis as Redis).options.connectionName) ?? 'outbox-cache';
+    const own = {
+      keyPrefix: '', autoResubscribe: false, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1, connectionName: `${name}:l1`,
+    };
     let connection: Redis;
     if (this.cluster) {
       const [host, port] = splitNode(node);

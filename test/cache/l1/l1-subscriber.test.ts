@@ -4,16 +4,21 @@
  * lost subscription clears L1 before it serves again. Single node (the test server) and a real
  * three-node Cluster (sharded channels, one per slot).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Redis, type Cluster } from 'ioredis';
+import { createReadThrough } from '../../../src/cache/read-through.js';
 import { RedisCacheWriter } from '../../../src/cache/redis-cache-writer.js';
 import { L1Store } from '../../../src/cache/l1/l1-store.js';
 import { l1SubscriberFor } from '../../../src/cache/l1/l1-subscriber.js';
 import type { GuardRedis } from '../../../src/cache/guard-scripts.js';
-import { createTestRedis, waitUntil } from '../../helpers.js';
+import { createTestRedis, uniqueName, waitUntil } from '../../helpers.js';
+import { killSubscriber } from './l1-helpers.js';
 import { startLocalCluster, type LocalCluster } from '../local-cluster.js';
 
-const { redis, prefix } = createTestRedis();
+const { prefix } = createTestRedis();
+// Its own key prefix (and so its own invalidation channel) and connection name: other test files
+// publish on the same server, and this file kills its own subscriber connection.
+const redis = new Redis(inject('redisUrl'), { keyPrefix: prefix, connectionName: uniqueName('l1sub') });
 let local: LocalCluster;
 
 beforeAll(async () => {
@@ -52,18 +57,18 @@ async function invalidationsReachL1(client: GuardRedis, keyPrefix: string): Prom
 
 describe('L1 invalidations on a single node', () => {
   it('reach the L1 from the apply script itself, and only drop entries below the new version', async () => {
-    await invalidationsReachL1(redis, prefix);
+    await invalidationsReachL1(redis, '');
   });
 
   it('clears the L1 when the subscription is lost, and serves again only after resubscribing', async () => {
     const store = new L1Store<string>();
     const subscriber = l1SubscriberFor(redis);
     const unregister = subscriber.register(store);
-    const key = `${prefix}lost`;
+    const key = 'lost';
     await subscriber.ensure(key);
     filled(store, key, 1n);
-    const inFlight = store.beginFill(`${prefix}other`);
-    await (redis as Redis).call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    const inFlight = store.beginFill('other');
+    await killSubscriber(redis);
     await waitUntil('L1 cleared after the subscriber connection closed', () => store.get(key) === undefined, 5_000);
     expect(subscriber.isLive(key)).toBe(false);
     expect(store.completeFill(inFlight, 1n, 'v', 1)).toBe(false);
@@ -78,12 +83,12 @@ describe('L1 invalidations on a single node', () => {
     const store = new L1Store<string>();
     const subscriber = l1SubscriberFor(redis);
     const unregister = subscriber.register(store);
-    const key = `${prefix}quiet`;
+    const key = 'quiet';
     await subscriber.ensure(key);
     const before = subscriber.stats().messages;
     await writer.applyBatch([{ kind: 'invalidate', key, version: 3n }]);
     // A marker published after the write arrives after any message the write could have sent.
-    await new RedisCacheWriter({ redis }).applyBatch([{ kind: 'invalidate', key: `${prefix}marker`, version: 1n }]);
+    await new RedisCacheWriter({ redis }).applyBatch([{ kind: 'invalidate', key: 'marker', version: 1n }]);
     await waitUntil('marker delivered', () => subscriber.stats().messages === before + 1, 2_000);
     await unregister();
   });
@@ -95,5 +100,27 @@ describe('L1 invalidations on Redis Cluster (sharded channels)', () => {
     await invalidationsReachL1(cluster, '');
     const masters = cluster.nodes('master');
     expect(masters.length).toBe(3);
+  });
+
+  it('serves the read path from L1 and drops what the sink changes, for keys on every node', async () => {
+    const cluster: Cluster = local.cluster;
+    const versions = new Map<string, bigint>();
+    const cache = createReadThrough<string>({
+      redis: cluster, codec: 'json', l1: {},
+      loader: async (key) => ({ version: versions.get(key) ?? 1n, value: `${key}@${versions.get(key) ?? 1n}` }),
+    });
+    const keys = Array.from({ length: 30 }, (_v, i) => `rp:${i}`);
+    await waitUntil('every key served from L1', async () => {
+      const results = await Promise.all(keys.map((k) => cache.read(k)));
+      return results.every((r) => r.source === 'l1');
+    }, 10_000);
+    for (const k of keys) versions.set(k, 2n);
+    await new RedisCacheWriter({ redis: cluster }).applyBatch(keys.map((key) => ({ kind: 'invalidate', key, version: 2n })));
+    await waitUntil('every key read at version 2', async () => {
+      const results = await Promise.all(keys.map((k) => cache.read(k)));
+      return results.every((r) => r.version === 2n && r.value === `${r.value?.split('@')[0]}@2`);
+    }, 5_000);
+    expect(cache.l1Stats()?.entries).toBeGreaterThan(0);
+    await cache.close();
   });
 });
