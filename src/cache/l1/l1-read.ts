@@ -46,7 +46,8 @@ export interface L1Read<T> {
 export function withL1<T>(
   inner: L1Inner<T>, redis: GuardRedis, options: L1Options, sizeOf: (value: T) => number, freeze: (value: T) => T,
 ): L1Read<T> {
-  const store = new L1Store<T>(options);
+  // The store holds the frozen result a hit returns, so a hit allocates nothing.
+  const store = new L1Store<ReadResult<T>>(options);
   const subscriber = l1SubscriberFor(redis);
   const unregister = subscriber.register(store);
   let hits = 0;
@@ -54,10 +55,10 @@ export function withL1<T>(
   let fills = 0;
 
   async function read(key: string, readOptions: ReadOptions = {}): Promise<ReadResult<T>> {
-    const entry = store.get(key, readOptions.minVersion ?? 0n);
-    if (entry !== undefined) {
+    const entry = store.get(key, readOptions.minVersion);
+    if (entry?.value !== undefined) {
       hits += 1;
-      return { value: entry.value, version: entry.version, source: 'l1' };
+      return entry.value;
     }
     misses += 1;
     if (!subscriber.isLive(key)) {
@@ -74,7 +75,8 @@ export function withL1<T>(
     } finally {
       if (result !== undefined && cacheable(result)) {
         const value = result.value === undefined ? undefined : freeze(result.value);
-        if (store.completeFill(ticket, result.version, value, value === undefined ? 0 : sizeOf(value))) fills += 1;
+        const hit: ReadResult<T> = Object.freeze({ value, version: result.version, source: 'l1' });
+        if (store.completeFill(ticket, result.version, hit, value === undefined ? 0 : sizeOf(value))) fills += 1;
       } else {
         store.abandonFill(ticket);
       }

@@ -16,6 +16,7 @@
  * reads.
  */
 import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { COARSE_CLOCK_TICK_MS, coarseNow } from './coarse-clock.js';
 
 /** Bounds and lifetime of an L1; every field optional. */
 export interface L1Options {
@@ -83,25 +84,30 @@ export class L1Store<T> {
   private readonly pending = new Map<string, Pending>();
   private readonly options: ResolvedL1Options;
   private readonly now: () => number;
+  private readonly lifetimeMs: number;
   private bytes = 0;
   private generationValue = 0;
   private evictions = 0;
 
-  /** `now` is the clock in ms (default performance.now's origin-relative time). */
-  constructor(options: L1Options = {}, now: () => number = () => performance.now()) {
+  /**
+   * `now` is the clock in ms; default the coarse clock (coarse-clock.ts), whose lag is added to
+   * the TTL's bound, so the TTL is shortened by one tick to keep `ttlMs` an upper bound.
+   */
+  constructor(options: L1Options = {}, now?: () => number) {
     this.options = resolveL1Options(options);
-    this.now = now;
+    this.now = now ?? coarseNow;
+    this.lifetimeMs = now ? this.options.ttlMs : Math.max(1, this.options.ttlMs - COARSE_CLOCK_TICK_MS);
   }
 
   /** The entry for `key` at `minVersion` or above, unexpired; undefined otherwise. */
-  get(key: string, minVersion = 0n): L1Entry<T> | undefined {
+  get(key: string, minVersion?: bigint): L1Entry<T> | undefined {
     const slot = this.entries.get(key);
     if (slot === undefined) return undefined;
     if (slot.expiresAtMs <= this.now()) {
       this.remove(key, slot);
       return undefined;
     }
-    if (slot.version < minVersion) return undefined;
+    if (minVersion !== undefined && slot.version < minVersion) return undefined;
     slot.used = true;
     return slot;
   }
@@ -131,7 +137,7 @@ export class L1Store<T> {
       this.remove(ticket.key, existing);
     }
     this.entries.set(ticket.key, {
-      version, value, fetchedAtMs: ticket.startedAtMs, bytes: size, expiresAtMs: ticket.startedAtMs + this.options.ttlMs, used: false,
+      version, value, fetchedAtMs: ticket.startedAtMs, bytes: size, expiresAtMs: ticket.startedAtMs + this.lifetimeMs, used: false,
     });
     this.bytes += size;
     this.evict();
