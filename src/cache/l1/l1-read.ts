@@ -8,7 +8,7 @@
  *   change applied after that read is announced to this process.
  * `minVersion` reads bypass L1 entries below it.
  */
-import type { ReadOptions, ReadResult } from '../read-through.js';
+import type { ReadOptions, ReadResult } from '../read-types.js';
 import { L1Store, type L1Options } from './l1-store.js';
 import { l1SubscriberFor } from './l1-subscriber.js';
 import type { GuardRedis } from '../guard-scripts.js';
