@@ -1,6 +1,6 @@
 /**
  * The shipped connector files against the settings verified on a real Debezium 2.7.4
- * (fixtures/debezium-2.7.4-connector-mysql.json, DESIGN.md §3), the outbox DDL in schemas/sql and
+ * (test/fixtures/debezium-2.7.4-outbox/connector-mysql.json, DESIGN.md §3), the outbox DDL in schemas/sql and
  * the topic naming of src/outbox/event.ts.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { ROOT } from './compose-model.js';
 const load = (file: string): ConnectorSpec => parseConnectorFile(readFileSync(join(ROOT, file), 'utf8'), file);
 const mysql = load('connectors/outbox-mysql.json');
 const mariadb = load('connectors/outbox-mariadb.json');
-const verified = load('test/deploy/fixtures/debezium-2.7.4-connector-mysql.json');
+const verified = load('test/fixtures/debezium-2.7.4-outbox/connector-mysql.json');
 
 /** Settings that differ per site: placeholders in the shipped files, literal values in the fixture. */
 const SITE_SETTINGS = [
