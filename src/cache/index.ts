@@ -1,6 +1,7 @@
 /**
- * The cache side of the loop (DESIGN.md §4): Redis entries and tombstones behind a version guard
- * (Lua, atomic per key), the sink's batch writer, and the application's guarded read paths.
+ * `outbox-cache/cache`: the cache side of the loop (DESIGN.md §4): Redis entries and tombstones
+ * behind a version guard (Lua, atomic per key), the sink's batch writer, the stored layout, and
+ * the application's guarded read paths (also at the package root).
  */
 export type { CacheAction, ApplyOutcome, CacheWriter } from './actions.js';
 export { RedisCacheWriter, type RedisCacheWriterOptions } from './redis-cache-writer.js';
@@ -19,3 +20,4 @@ export { guardScriptSource, defineGuardCommands, GUARD_SCRIPTS, type GuardRedis,
 export { keySlot } from './key-slot.js';
 export { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-calls.js';
 export type { ReadCodecName } from './read-codec.js';
+export { CACHE_ERROR_CODES, type CacheErrorCode } from '../error-codes.js';
