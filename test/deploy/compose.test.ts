@@ -96,7 +96,8 @@ describe('docker-compose.yml', () => {
 
   it('says in comments what the pinned images are (Debezium 3.0.8 on Kafka Connect 3.9.0)', () => {
     const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
-    const connectComment = text.slice(text.indexOf('  connect:'), text.indexOf('image: quay.io/debezium/connect'));
+    const connectComment = text.slice(text.search(/^ {2}connect:$/m), text.indexOf('image: quay.io/debezium/connect'));
+    expect(connectComment).toMatch(/^ {2}connect:\n/);
     expect(connectComment).toContain('Debezium 3.0.8 on Kafka Connect 3.9.0');
     expect(text).not.toMatch(/Kafka Connect 3\.8/);
   });
