@@ -8,6 +8,13 @@
 # for the temporary server. The user name and password come from the environment
 # (DEBEZIUM_DB_USER, default debezium; DEBEZIUM_DB_PASSWORD, required), never from this file.
 
+# Executed instead of sourced (the entrypoint executes a .sh file that has its executable bit),
+# docker_process_sql and the temporary server's socket would be missing: say so and stop.
+if ! (return 0 2>/dev/null); then
+  echo >&2 "10-debezium-user.sh: must be sourced by the mysql image's entrypoint, not executed: remove its executable bit (chmod -x 10-debezium-user.sh)"
+  exit 1
+fi
+
 if [ -z "${DEBEZIUM_DB_PASSWORD:-}" ]; then
   echo >&2 "10-debezium-user.sh: DEBEZIUM_DB_PASSWORD is not set; cannot create the Debezium user"
   exit 1

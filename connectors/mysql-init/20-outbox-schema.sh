@@ -6,6 +6,13 @@
 # 10-debezium-user.sh; `docker_process_sql` is the entrypoint's client for the temporary server and
 # selects MYSQL_DATABASE itself.
 
+# Executed instead of sourced (the entrypoint executes a .sh file that has its executable bit),
+# docker_process_sql and the temporary server's socket would be missing: say so and stop.
+if ! (return 0 2>/dev/null); then
+  echo >&2 "20-outbox-schema.sh: must be sourced by the mysql image's entrypoint, not executed: remove its executable bit (chmod -x 20-outbox-schema.sh)"
+  exit 1
+fi
+
 outbox_sql_dir="${OUTBOX_SQL_DIR:-/opt/outbox-cache/sql}"
 if [ -z "${MYSQL_DATABASE:-}" ]; then
   echo >&2 "20-outbox-schema.sh: MYSQL_DATABASE is not set; cannot create the outbox table"

@@ -1,6 +1,7 @@
 /**
- * The cache side of the loop (DESIGN.md §4): Redis entries, tombstones and leases behind a
- * version guard (Lua, atomic per key), the sink's batch writer, and the application's read path.
+ * `outbox-cache/cache`: the cache side of the loop (DESIGN.md §4): Redis entries, tombstones and
+ * leases behind a version guard (Lua, atomic per key), the sink's batch writer, the stored layout,
+ * the application's guarded read path (also at the package root) and its optional L1 tier.
  */
 export type { CacheAction, ApplyOutcome, CacheWriter } from './actions.js';
 export { RedisCacheWriter, type RedisCacheWriterOptions } from './redis-cache-writer.js';
@@ -22,3 +23,4 @@ export { guardScriptSource, defineGuardCommands, GUARD_SCRIPTS, type GuardRedis,
 export { keySlot } from './key-slot.js';
 export { DEFAULT_COMMAND_TIMEOUT_MS } from './redis-calls.js';
 export type { ReadCodecName } from './read-codec.js';
+export { CACHE_ERROR_CODES, type CacheErrorCode } from '../error-codes.js';

@@ -2,7 +2,8 @@
  * Parsing Avro schemas into avsc types the way every part of the project needs them: the same
  * `long` representation everywhere (see avro-long.ts: number when safe, else bigint) and decoding
  * that cannot be made to loop or allocate without bound by hostile bytes (hardened-containers.ts).
- * Also: names, schema identity keys, and field-level validation messages. Pure; no I/O.
+ * Also: schema identity keys; names and field-level validation messages are in invalid-fields.ts.
+ * Pure; no I/O.
  */
 import avro from 'avsc';
 import type { Type } from 'avsc';
@@ -12,6 +13,7 @@ import { hardenedTypeHook } from './hardened-containers.js';
 
 export { isAvroLong, type AvroLong } from './avro-long.js';
 export { MAX_ZERO_BYTE_ITEMS } from './hardened-containers.js';
+export { avroTypeName, invalidFields, type InvalidField } from './invalid-fields.js';
 
 /** An Avro schema as JSON (object, array for a union, or a primitive name). */
 export type AvroSchema = avro.schema.AvroSchema;
@@ -43,12 +45,6 @@ function parseSchemaText(text: string): unknown {
   return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(trimmed) ? trimmed : JSON.parse(trimmed);
 }
 
-/** Full Avro name of a named type (`com.example.users.UserChanged`), else its type name (`long`). */
-export function avroTypeName(type: Type): string {
-  if (type.name) return type.name;
-  return type.typeName.replace(/^abstract:/, '');
-}
-
 /**
  * A key that is equal for two schemas exactly when they declare the same thing (names, fields,
  * defaults, order): avsc's schema export with attributes, as JSON. Formatting and key order of the
@@ -56,40 +52,4 @@ export function avroTypeName(type: Type): string {
  */
 export function schemaKey(type: Type): string {
   return JSON.stringify(type.schema({ exportAttrs: true }));
-}
-
-/** One reason a value does not fit a schema. */
-export interface InvalidField {
-  /** Dotted path of the offending field (`address.city`, `extraKeys.2`), or `` for the root. */
-  readonly path: string;
-  /** Avro type expected there (`string`, `long`, `null | string`, `com.example.Address`). */
-  readonly expected: string;
-  /** JS type found (`number`, `undefined`...): never the value, which may hold personal data. */
-  readonly got: string;
-}
-
-function describeType(type: Type): string {
-  const branches = (type as unknown as { types?: Type[] }).types;
-  return Array.isArray(branches) ? branches.map(describeType).join(' | ') : avroTypeName(type);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (Buffer.isBuffer(value)) return 'Buffer';
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-    return Number.isInteger(value) ? 'number beyond 2^53 (use a bigint)' : 'non-integer number';
-  }
-  return typeof value;
-}
-
-/** Every field of `value` that does not fit `type` (empty when it fits). */
-export function invalidFields(type: Type, value: unknown): InvalidField[] {
-  const found: InvalidField[] = [];
-  type.isValid(value, {
-    errorHook(path, val, fieldType) {
-      found.push({ path: path.join('.'), expected: describeType(fieldType), got: describeValue(val) });
-    },
-  });
-  return found;
 }

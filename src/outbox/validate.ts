@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Type } from 'avsc';
 import type { WriterSchema } from '../codec/types.js';
-import { invalidFields } from '../codec/avro-types.js';
+import { invalidFields } from '../codec/invalid-fields.js';
 import { encodeFrame, FRAME_HEADER_LENGTH, MAX_SCHEMA_ID } from '../codec/framing.js';
 import { OutboxWriteError } from '../errors.js';
 import { AGGREGATE_TYPE_PATTERN, outboxSubject, type OutboxEvent } from './event.js';

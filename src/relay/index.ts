@@ -1,4 +1,8 @@
-/** The built-in binlog relay (single node, no Kafka Connect): public API. */
+/**
+ * `outbox-cache/relay`: the built-in binlog relay (single node, no Kafka Connect): tails the
+ * outbox table in the MySQL or MariaDB binlog and produces the events to Kafka, or applies them to
+ * Redis directly. `outbox-cache run` is the CLI over `runRelayFromConfig`.
+ */
 export { startRelay, defaultReplicaServerId, type Relay, type RelayApply, type RelayOptions } from './relay.js';
 export type { RelayBatchInfo, RelayStats, RelayTuning } from './relay-loop.js';
 export { createKafkaApply, createOutboxProducer, toOutboxRecord } from './kafka-producer.js';

@@ -1,5 +1,5 @@
 /** The records captured from a real Debezium 2.7.4 (DESIGN.md §3), shared by the codec tests. */
-import { readFileSync } from 'node:fs';
+import { readDebeziumRecords } from '../fixtures/debezium.js';
 
 export interface CapturedRecord {
   readonly topic: string;
@@ -13,8 +13,7 @@ export interface CapturedFixture {
   readonly records: readonly CapturedRecord[];
 }
 
-/** Parsed `records.json` of the shared Debezium fixture. */
+/** Parsed `records.json` of the captured Debezium fixture (test/fixtures). */
 export function loadDebeziumFixture(): CapturedFixture {
-  const url = new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url);
-  return JSON.parse(readFileSync(url, 'utf8')) as CapturedFixture;
+  return readDebeziumRecords<CapturedFixture>();
 }

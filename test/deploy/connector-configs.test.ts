@@ -1,6 +1,6 @@
 /**
  * The shipped connector files against the settings verified on a real Debezium 2.7.4
- * (fixtures/debezium-2.7.4-connector-mysql.json, DESIGN.md §3), the outbox DDL in schemas/sql and
+ * (test/fixtures/debezium-2.7.4-outbox/connector-mysql.json, DESIGN.md §3), the outbox DDL in schemas/sql and
  * the topic naming of src/outbox/event.ts.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConnectorFile, resolveConnector, type ConnectorSpec } from '../../src/connect/connector-file.js';
 import { outboxTopic } from '../../src/outbox/event.js';
-import { ROOT } from './compose-model.js';
+import { loadCompose, ROOT } from './compose-model.js';
 
 const load = (file: string): ConnectorSpec => parseConnectorFile(readFileSync(join(ROOT, file), 'utf8'), file);
 const mysql = load('connectors/outbox-mysql.json');
 const mariadb = load('connectors/outbox-mariadb.json');
-const verified = load('test/deploy/fixtures/debezium-2.7.4-connector-mysql.json');
+const verified = load('test/fixtures/debezium-2.7.4-outbox/connector-mysql.json');
 
 /** Settings that differ per site: placeholders in the shipped files, literal values in the fixture. */
 const SITE_SETTINGS = [
@@ -38,6 +38,14 @@ const ADDED = {
   'topic.creation.default.replication.factor': '-1',
   'topic.creation.default.partitions': '-1',
 };
+
+/**
+ * The MariaDB connector's TLS setting, for the pinned image (quay.io/debezium/connect:3.0.8.Final):
+ * from 3.0.8 on its values are the MariaDB driver's (`disable`, `trust`, `verify-ca`,
+ * `verify-full`) and `disabled` is refused; Debezium 2.7 to 3.0.7 take the MySQL connector's
+ * values and need `disabled` (docs/deploying.md).
+ */
+const MARIADB_ADDED = { 'database.ssl.mode': 'disable' };
 
 /** Column names of the outbox table (DESIGN.md §2), the ones Debezium's EventRouter expects. */
 const DESIGN_COLUMNS = ['id', 'aggregatetype', 'aggregateid', 'type', 'version', 'occurred_at', 'payload'];
@@ -80,7 +88,7 @@ describe('connector files', () => {
 
   it('keep every setting verified on a real Debezium, adding only documented ones', () => {
     for (const spec of [mysql, mariadb]) {
-      const expected: Record<string, string> = { ...ADDED };
+      const expected: Record<string, string> = { ...ADDED, ...(spec === mariadb ? MARIADB_ADDED : {}) };
       for (const [key, value] of Object.entries(verified.config)) {
         if (key === 'connector.class' || SITE_SETTINGS.includes(key)) continue;
         expected[key] = value;
@@ -89,6 +97,13 @@ describe('connector files', () => {
       expect(actual, spec.name).toEqual(expected);
       expect(Object.keys(spec.config).filter((k) => SITE_SETTINGS.includes(k)).sort()).toEqual([...SITE_SETTINGS].sort());
     }
+  });
+
+  it('give the MariaDB connector the TLS value the pinned Debezium accepts, and the MySQL one none', () => {
+    expect(mariadb.config['database.ssl.mode']).toBe('disable');
+    expect(mysql.config['database.ssl.mode']).toBeUndefined();
+    const image = loadCompose().services.connect?.image;
+    expect(image).toBe('quay.io/debezium/connect:3.0.8.Final');
   });
 
   it('say what DESIGN.md §3 says arrives in Kafka', () => {

@@ -5,7 +5,7 @@
  * privileges (and works with an awkward password) and the outbox table lands in MYSQL_DATABASE.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -107,6 +107,30 @@ describe('connectors/mysql-init', () => {
     await runInit(initEnv());
     const [tables] = await admin.query<RowDataPacket[]>(`SHOW TABLES FROM \`${database}\` LIKE 'outbox'`);
     expect(tables).toHaveLength(1);
+  });
+
+  it('fails with a clear message when a script is executed instead of sourced, and nothing is created', async () => {
+    for (const script of readdirSync(INIT_DIR)) {
+      const executed = await run('bash', [join(INIT_DIR, script)], {
+        env: { PATH: process.env.PATH ?? '', ...initEnv(), DEBEZIUM_DB_USER: `${user}_x` },
+        cwd: ROOT,
+      }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      expect(executed, script).toMatchObject({ code: 1, stdout: '', stderr: expect.stringContaining(`${script}: must be sourced by the mysql image's entrypoint, not executed`) });
+    }
+    const [users] = await admin.query<RowDataPacket[]>('SELECT user FROM mysql.user WHERE user = ?', [`${user}_x`]);
+    expect(users).toHaveLength(0);
+  });
+
+  it('are sourced, never executed, by the entrypoint: no executable bit, LF line ends kept by .gitattributes', async () => {
+    for (const script of readdirSync(INIT_DIR)) {
+      const path = join(INIT_DIR, script);
+      expect(statSync(path).mode & 0o111, `${script} is not executable`).toBe(0);
+      expect(readFileSync(path, 'utf8'), `${script} has LF line ends`).not.toContain('\r');
+      const { stdout } = await run('git', ['check-attr', 'eol', '--', `connectors/mysql-init/${script}`], { cwd: ROOT });
+      expect(stdout.trim()).toBe(`connectors/mysql-init/${script}: eol: lf`);
+    }
+    const { stdout } = await run('git', ['check-attr', 'eol', '--', 'scripts/any-new-script.sh'], { cwd: ROOT });
+    expect(stdout.trim()).toBe('scripts/any-new-script.sh: eol: lf');
   });
 
   it('stops the initialisation when the password or the SQL files are missing', async () => {

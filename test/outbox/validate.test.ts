@@ -16,7 +16,7 @@ describe('prepareOutboxEvent', () => {
   });
 
   it('matches the bytes Debezium delivered for the captured record 4a-single-event', () => {
-    // /work/shared/fixtures/debezium-2.7.4-outbox/records.json, offset 0: value written with schema id 6.
+    // test/fixtures/debezium-2.7.4-outbox/records.json, offset 0: value written with schema id 6.
     const event = prepareOutboxEvent(userEvent(1, 1, { value: { id: 1, name: 'Alice', email: 'alice@example.com', version: 1 } }));
     expect(event.payload.toString('hex')).toBe('0000000006020a416c6963650222616c696365406578616d706c652e636f6d02');
   });

@@ -2,7 +2,7 @@
  * Kafka mode: a real MariaDB commit goes through the relay to librdkafka's mock cluster and comes
  * out byte for byte as Debezium 2.7.4's EventRouter produced the captured fixture records.
  */
-import { readFileSync } from 'node:fs';
+import { readDebeziumRecords } from '../fixtures/debezium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaJSConnectionError, KafkaJSProtocolError, Partitioners, type KafkaMessage, type Producer } from 'kafkajs';
 import { createKafkaApply, createOutboxProducer, toOutboxRecord } from '../../src/relay/index.js';
@@ -17,7 +17,7 @@ interface FixtureRecord {
   headers: [string, string][];
   scenario: string;
 }
-const fixture = JSON.parse(readFileSync('/work/shared/fixtures/debezium-2.7.4-outbox/records.json', 'utf8')) as { records: FixtureRecord[] };
+const fixture = readDebeziumRecords<{ records: FixtureRecord[] }>();
 const outboxRecords = fixture.records.filter((r) => r.topic.startsWith('outbox.event.'));
 const header = (r: FixtureRecord, name: string) => Buffer.from(r.headers.find(([n]) => n === name)?.[1] ?? '', 'hex').toString('utf8');
 const datetime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);

@@ -1,10 +1,10 @@
 /**
- * The records captured from a real Debezium 2.7.4 (../shared/fixtures/debezium-2.7.4-outbox),
+ * The records captured from a real Debezium 2.7.4 (test/fixtures/debezium-2.7.4-outbox),
  * replayed byte for byte into a Kafka cluster of this file's own (the topic name is fixed by the
  * capture), with the registry double serving the capture's schema ids: the outbox records apply,
  * the heartbeat records are ignored.
  */
-import { readFileSync } from 'node:fs';
+import { readDebeziumRecords } from '../fixtures/debezium.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { startKafkaMock, type LocalKafkaMock } from '../../src/local-servers/index.js';
@@ -15,9 +15,7 @@ import { cacheState, debeziumProducer, startTestSink, total } from './harness.js
 interface Captured {
   topic: string; timestamp: number; key_hex: string; value_hex: string; headers: [string, string][]; scenario: string;
 }
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8'),
-) as { schemas: Record<string, { subject: string; version: number; schema: unknown }>; records: Captured[] };
+const fixture = readDebeziumRecords<{ schemas: Record<string, { subject: string; version: number; schema: unknown }>; records: Captured[] }>();
 
 const { redis, prefix } = createTestRedis();
 let cluster: LocalKafkaMock;

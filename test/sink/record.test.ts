@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readDebeziumRecords } from '../fixtures/debezium.js';
 import { decodeErrorCode as codeOf } from '../decode-error-code.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -10,9 +10,7 @@ const parseOutboxRecord = (r: Rec) => parseRecord(r.topic, r);
 interface FixtureRecord {
   topic: string; timestamp: number; key_hex: string; value_hex: string; headers: [string, string][]; scenario: string;
 }
-const fixture = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8'),
-) as { records: FixtureRecord[] };
+const fixture = readDebeziumRecords<{ records: FixtureRecord[] }>();
 
 type Rec = KafkaRecord & { topic: string };
 function record(overrides: Partial<Rec> = {}): Rec {
