@@ -4,7 +4,9 @@
  * connection is checked every `checkIntervalMs` (`IS_USED_LOCK(name) = CONNECTION_ID()`, with a
  * deadline) and watched for its close. When the lock is lost it is retaken on a new connection
  * before the relay applies or stores anything more; if another session holds it by then, the
- * relay stops with `RELAY_LOCK_LOST`, so two relays of one name never stream side by side.
+ * relay stops with `RELAY_LOCK_LOST`, so two relays of one name never stream side by side. A path
+ * that froze leaves the old session alive on the server, still holding the lock: when the holder
+ * is that session of ours, the retake kills it (a user may kill its own sessions) and takes over.
  */
 import { createHash } from 'node:crypto';
 import { createConnection, type ConnectionOptions } from 'mysql2';
@@ -46,6 +48,8 @@ export class RelayLockKeeper {
   private timer: NodeJS.Timeout | undefined;
   private retaking: Promise<void> | undefined;
   private lostError: RelayError | undefined;
+  /** Server session id of the last connection that held the lock. */
+  private sessionId: number | undefined;
   private released = false;
   /** Times the lock was retaken after its connection was lost. */
   retakes = 0;
@@ -75,11 +79,14 @@ export class RelayLockKeeper {
     const conn = this.conn;
     this.conn = undefined;
     if (!conn) return;
-    try {
-      await conn.query({ sql: 'SELECT RELEASE_LOCK(?)', timeout: this.timeoutMs() }, [this.name]);
-    } catch {
-      // The lock dies with its connection.
-    }
+    // Raced, not only mysql2's query timeout: a query queued behind a stuck check never starts its timer.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      conn.query('SELECT RELEASE_LOCK(?)', [this.name]).catch(() => {}),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.min(this.timeoutMs(), 1_000)))),
+    ]);
+    clearTimeout(timer);
+    // The lock dies with its connection in any case.
     conn.destroy();
   }
 
@@ -87,13 +94,24 @@ export class RelayLockKeeper {
     return this.options.queryTimeoutMs ?? 5_000;
   }
 
-  private async take(): Promise<void> {
+  private async take(previousSession?: number): Promise<void> {
     const { connection, relayName, database } = this.options;
     let conn: Connection | undefined;
     try {
       conn = await connect({ connectTimeout: this.timeoutMs(), ...connection });
-      const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SELECT GET_LOCK(?, 0) AS got', timeout: this.timeoutMs() }, [this.name]);
-      if (Number(rows[0]?.got) !== 1) {
+      const timeout = this.timeoutMs();
+      const [rows] = await conn.query<RowDataPacket[]>({ sql: 'SELECT GET_LOCK(?, 0) AS got, CONNECTION_ID() AS session', timeout }, [this.name]);
+      let got = Number(rows[0]?.got) === 1;
+      if (!got && previousSession !== undefined) {
+        const [holders] = await conn.query<RowDataPacket[]>({ sql: 'SELECT IS_USED_LOCK(?) AS holder', timeout }, [this.name]);
+        if (Number(holders[0]?.holder) === previousSession) {
+          await conn.query({ sql: `KILL ${previousSession}`, timeout }).catch(() => {});
+          const [again] = await conn.query<RowDataPacket[]>({ sql: 'SELECT GET_LOCK(?, 2) AS got', timeout }, [this.name]);
+          got = Number(again[0]?.got) === 1;
+        }
+      }
+      this.sessionId = Number(rows[0]?.session);
+      if (!got) {
         throw new RelayError(
           `relay '${relayName}' is already running against database '${database}' (lock ${this.name} is held); stop it first or choose another relay name`,
           { code: 'RELAY_ALREADY_RUNNING' },
@@ -134,7 +152,8 @@ export class RelayLockKeeper {
   private async retake(): Promise<void> {
     const { logger, relayName, signal } = this.options;
     try {
-      await retry(() => this.take(), {
+      const previous = this.sessionId;
+      await retry(() => this.take(previous), {
         ...this.options.retryDelays,
         signal,
         shouldRetry: (err) => err instanceof RelayError && err.code !== 'RELAY_ALREADY_RUNNING' && (err.retriable || isTransientMysqlError(err.cause)),

@@ -32,6 +32,8 @@ export interface RelayStats {
   readonly invalidRows: number;
   /** Times the binlog stream was reopened after a connection loss. */
   readonly reconnects: number;
+  /** Times the binlog stream was lost (closed, failed, or silent past the heartbeat deadline). */
+  readonly streamLosses: number;
   /** Events received and not yet applied. */
   readonly queuedEvents: number;
   /** Position after the last applied batch. */
@@ -107,7 +109,7 @@ export class RelayLoop {
   private paused = false;
   private reconnecting: Promise<void> | undefined;
   private fatal: RelayError | undefined;
-  private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0 };
+  private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0, streamLosses: 0 };
   private applied: BinlogPosition;
   private stored: BinlogPosition;
   /** Something other than heartbeats, rotations and own checkpoints was applied since the last save. */
@@ -263,6 +265,7 @@ export class RelayLoop {
     this.options.logger.warn({ relay: this.options.relayName, position: formatPosition(from), code: err.code, error: err.message },
       'binlog stream lost; reopening');
     this.state = 'paused';
+    this.counts.streamLosses += 1;
     this.reconnecting = this.reconnect(from);
   }
 
