@@ -4,7 +4,7 @@
  */
 import type { ApplyOutcome, CacheAction, CacheWriter } from '../cache/actions.js';
 import type { PayloadDecoder } from '../codec/types.js';
-import { DecodeError, OutboxCacheError, errorMessage, isRetriable } from '../errors.js';
+import { OutboxCacheError, isPoison } from '../errors.js';
 import { outboxSubject, type OutboxEvent } from '../outbox/event.js';
 import { coalesceActions } from './coalesce.js';
 import { mapEvent, type MappingOptions } from './mapping.js';
@@ -16,7 +16,7 @@ export interface ApplyStepOptions {
   readonly mapping?: MappingOptions;
 }
 
-/** An event that can never be applied (bad payload, mapping error, key outside the namespaces). */
+/** An event that can never be applied (bad payload, mapping error, key outside the namespaces; see isPoison). */
 export interface PoisonedEvent {
   /** Index of the event in the list given to the step. */
   readonly index: number;
@@ -39,7 +39,8 @@ export interface ApplyReport {
 
 /**
  * Applies a list of events, in the order given (commit order within each aggregate). Rejects, with
- * nothing assumed applied, when the registry or Redis is unavailable (retriable errors): the caller
+ * nothing assumed applied, on any error that is not poison (see `isPoison`: an outage, a refusal
+ * by Redis or the registry, an unknown error): the caller
  * retries the whole list, which is safe because every action is idempotent by version. Poison
  * events are reported, never thrown, and the rest of the list is applied.
  */
@@ -75,8 +76,10 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
         owners.push(index);
       }
     } catch (err) {
-      if (isRetriable(err)) throw err;
-      poisoned.push({ index, event, error: asPoison(err) });
+      // Only what belongs to the record is poison; anything else (an outage, an unknown error)
+      // rejects the whole list, which the caller retries.
+      if (!isPoison(err)) throw err;
+      poisoned.push({ index, event, error: err });
     }
   }
   const coalesced = coalesceActions(actions);
@@ -99,25 +102,21 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
 }
 
 /**
- * One writer call for the whole list. When Redis refuses it for a reason that is not an outage
- * (e.g. a key holding a foreign Redis type), each action is re-applied alone (safe: idempotent by
+ * One writer call for the whole list. When Redis refuses it for a reason that belongs to some
+ * keys (a key holding a foreign Redis type), each action is re-applied alone (safe: idempotent by
  * version) so that only the actions Redis refuses are reported, as errors, and the rest apply.
+ * Any other failure, of the whole call or of one action alone, rejects: nothing is poison because
+ * the server refused it.
  */
 async function applyCoalesced(actions: readonly CacheAction[], writer: CacheWriter): Promise<(ApplyOutcome | OutboxCacheError)[]> {
   if (actions.length === 0) return [];
   try {
     return await writer.applyBatch(actions);
   } catch (err) {
-    if (isRetriable(err)) throw err;
+    if (!isPoison(err)) throw err;
   }
   const settled = await Promise.allSettled(actions.map((action) => writer.applyBatch([action])));
-  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isRetriable(s.reason));
+  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !isPoison(s.reason));
   if (outage) throw outage.reason;
-  return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : asPoison(s.reason)));
-}
-
-/** A non-retriable error as the project's error type (unexpected errors keep their message). */
-function asPoison(err: unknown): OutboxCacheError {
-  if (err instanceof OutboxCacheError) return err;
-  return new DecodeError(`unexpected error: ${errorMessage(err)}`, { code: 'DECODE_FAILED', cause: err });
+  return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : (s.reason as OutboxCacheError)));
 }
