@@ -5,15 +5,18 @@
 import type { ApplyOutcome, CacheAction, CacheWriter } from '../cache/actions.js';
 import type { PayloadDecoder } from '../codec/types.js';
 import { OutboxCacheError, isPoison } from '../errors.js';
-import { outboxSubject, type OutboxEvent } from '../outbox/event.js';
+import { outboxTopic, type OutboxEvent } from '../outbox/event.js';
 import { coalesceActions } from './coalesce.js';
 import { mapEvent, type MappingOptions } from './mapping.js';
+import { subjectRule, type SubjectNameStrategy } from './routing.js';
 
 /** What {@link createApplyStep} needs: the codec, the guard's writer and the mapping options. */
 export interface ApplyStepOptions {
   readonly decoder: PayloadDecoder;
   readonly writer: CacheWriter;
   readonly mapping?: MappingOptions;
+  /** How a value's subject is named (DESIGN.md §3). Default TopicNameStrategy. */
+  readonly subjectStrategy?: SubjectNameStrategy;
 }
 
 /** An event that can never be applied (bad payload, mapping error, key outside the namespaces; see isPoison). */
@@ -44,28 +47,33 @@ export interface ApplyReport {
  * retries the whole list, which is safe because every action is idempotent by version. Poison
  * events are reported, never thrown, and the rest of the list is applied.
  */
-export type ApplyStep = (events: readonly OutboxEvent[]) => Promise<ApplyReport>;
+export type ApplyStep = (events: readonly OutboxEvent[], topic?: string) => Promise<ApplyReport>;
 
 /** Builds the decode + map + coalesce + apply step over a decoder and a writer. */
 export function createApplyStep(options: ApplyStepOptions): ApplyStep {
-  return (events) => applyEvents(events, options);
+  return (events, topic) => applyEvents(events, options, topic);
 }
 
-/** One call of the step; see {@link ApplyStep}. */
-export async function applyEvents(events: readonly OutboxEvent[], options: ApplyStepOptions): Promise<ApplyReport> {
+/**
+ * One call of the step; see {@link ApplyStep}. `topic` is the Kafka topic every event came from
+ * (it names their subject); without it, each event's subject is named after the topic
+ * `outbox.event.<aggregateType>` (the relay's events).
+ */
+export async function applyEvents(events: readonly OutboxEvent[], options: ApplyStepOptions, topic?: string): Promise<ApplyReport> {
   const poisoned: PoisonedEvent[] = [];
   const actions: CacheAction[] = [];
   const owners: number[] = [];
   // A list nearly always holds one aggregate type: one subject string for the whole run, so the
   // codec's subject lookups hash it once instead of once per event.
+  const strategy = options.subjectStrategy ?? 'TopicNameStrategy';
   let subjectOf: string | undefined;
-  let decodeOptions = { subject: '' };
+  let decodeOptions = { subject: topic === undefined ? subjectRule(strategy, '') : subjectRule(strategy, topic) };
   const { decoder } = options;
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
-    if (event.aggregateType !== subjectOf) {
+    if (topic === undefined && event.aggregateType !== subjectOf) {
       subjectOf = event.aggregateType;
-      decodeOptions = { subject: outboxSubject(subjectOf) };
+      decodeOptions = { subject: subjectRule(strategy, outboxTopic(subjectOf)) };
     }
     try {
       // One at a time: after the first record of a schema id every decode is served from the

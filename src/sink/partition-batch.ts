@@ -13,6 +13,7 @@ import type { SinkMetrics } from '../ops/metrics.js';
 import type { ApplyReport, ApplyStep } from './apply-step.js';
 import type { PoisonRecord } from './dead-letter.js';
 import { outboxRecordParser } from './record.js';
+import type { Routing } from './routing.js';
 
 /** The parts of kafkajs' `eachBatch` payload this module uses. */
 export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'> & {
@@ -22,6 +23,8 @@ export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' 
 /** What {@link processBatch} needs besides the payload. */
 export interface BatchDeps {
   readonly step: ApplyStep;
+  /** Topic → aggregate type and subject. Default `outbox.event.<type>`, TopicNameStrategy. */
+  readonly routing?: Routing;
   /** Sends poison records to the dead-letter topic; throws (retriable) when it cannot. */
   readonly deadLetter: (records: readonly PoisonRecord[]) => Promise<void>;
   readonly logger: Logger;
@@ -86,7 +89,7 @@ async function processChunk(
     code: err instanceof OutboxCacheError ? err.code : 'UNEXPECTED', message: errorMessage(err),
   });
   let ignored = 0;
-  const parse = outboxRecordParser(topic);
+  const parse = outboxRecordParser(topic, deps.routing);
   for (const message of chunk) {
     try {
       const parsed = parse(message);
@@ -101,7 +104,7 @@ async function processChunk(
     }
   }
   const started = performance.now();
-  const report = await untilDone('apply', deps, stopped, () => deps.step(events));
+  const report = await untilDone('apply', deps, stopped, () => deps.step(events, topic));
   if (!report) return false;
   for (const p of report.poisoned) poison.push(toPoison(eventMessages[p.index]!, p.error));
   poison.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));

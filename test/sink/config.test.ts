@@ -35,7 +35,7 @@ describe('parseSinkConfig', () => {
       expect.arrayContaining(['--bogus', 'KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'REDIS_URL', 'METRICS_PORT', 'KAFKA_SASL_MECHANISM', 'LOG_LEVEL']),
     );
     expect(problems({ ...minimal, KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', KAFKA_SASL_MECHANISM: 'plain', SCHEMA_REGISTRY_USER: 'u', DLQ_TOPIC: 'a' }))
-      .toEqual(['KAFKA_TOPICS', 'KAFKA_SASL_MECHANISM', 'SCHEMA_REGISTRY_USER', 'DLQ_TOPIC']);
+      .toEqual(['KAFKA_TOPICS', 'KAFKA_SASL_MECHANISM', 'SCHEMA_REGISTRY_USER', 'DLQ_TOPIC', 'KAFKA_TOPICS']);
     expect(problems({ ...minimal, REDIS_URL: 'http://x', SCHEMA_REGISTRY_URL: 'registry:8081', KAFKA_TOPIC_PATTERN: '(' })).toEqual(
       ['KAFKA_TOPIC_PATTERN', 'SCHEMA_REGISTRY_URL', 'REDIS_URL'],
     );

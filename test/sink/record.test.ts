@@ -55,11 +55,12 @@ describe('parseOutboxRecord', () => {
     expect(codeOf(() => parseOutboxRecord(record({ headers: { type: 't', version: '1' } })))).toBe('RECORD_MISSING_HEADER');
     expect(codeOf(() => parseOutboxRecord(record({ key: null })))).toBe('RECORD_MISSING_KEY');
     expect(codeOf(() => parseOutboxRecord(record({ value: null })))).toBe('RECORD_MISSING_VALUE');
-    expect(codeOf(() => parseOutboxRecord(record({ topic: 'outbox.event.us-er' })))).toBe('RECORD_BAD_TOPIC');
+    expect(codeOf(() => parseOutboxRecord(record({ topic: 'outbox.event.us-er' })))).toBe('RECORD_UNROUTABLE');
+    expect(codeOf(() => parseOutboxRecord(record({ topic: 'app.outbox.event.user' })))).toBe('RECORD_UNROUTABLE');
     expect(codeOf(() => parseOutboxRecord(record({ key: Buffer.from([0xff, 0xfe]) })))).toBe('RECORD_BAD_UTF8');
   });
 
-  it('ignores topics that are not outbox topics', () => {
+  it('ignores only internal topics', () => {
     expect(parseOutboxRecord(record({ topic: '__debezium-heartbeat.app', headers: {} })).kind).toBe('ignored');
   });
 });
