@@ -29,11 +29,13 @@ export interface ConfigProblem {
 export class ConfigError extends OutboxCacheError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
+    // Any URL a message echoes (a bad SCHEMA_REGISTRY_URL, REDIS_URL, MYSQL_URL...) loses its credentials.
+    const masked = problems.map((p) => ({ setting: p.setting, message: maskUrlCredentials(p.message) }));
     super(
-      `invalid configuration:\n${problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n')}`,
+      `invalid configuration:\n${masked.map((p) => `  - ${p.setting}: ${p.message}`).join('\n')}`,
       { code: 'CONFIG_INVALID' },
     );
-    this.problems = problems;
+    this.problems = masked;
   }
 }
 
@@ -88,4 +90,13 @@ export function isPoison(err: unknown): err is OutboxCacheError {
 /** Message of any thrown value, for logs and dead-letter headers. */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * `text` with the userinfo of every URL in it (`scheme://user:password@host`) replaced by `***`,
+ * whatever the scheme: every message that may echo a setting or a client's error goes through it.
+ */
+export function maskUrlCredentials(text: string): string {
+  // Greedy up to the last '@' of the authority: a password may hold an unencoded '@'.
+  return text.replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#"'`]*@/g, '$1***@');
 }

@@ -30,9 +30,9 @@ export interface PoisonedEvent {
 
 /** What one call of the step did. Every event is counted once: applied + stale + poisoned.length. */
 export interface ApplyReport {
-  /** Events at least one of whose actions changed Redis. */
+  /** Events at least one of whose own actions reached Redis (survived coalescing) and changed it. */
   readonly applied: number;
-  /** Events that changed nothing: superseded by a higher version (in the batch or in Redis), or mapped to no action. */
+  /** Events that changed nothing: superseded or duplicated in the batch, older than Redis, or mapped to no action. */
   readonly stale: number;
   /** Events skipped as poison; the caller dead-letters or logs them. */
   readonly poisoned: readonly PoisonedEvent[];
@@ -95,11 +95,13 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
   // Per event: 0 nothing changed, 1 changed Redis, 2 refused by Redis (poison).
   const status = new Uint8Array(events.length);
   owners.forEach((index, i) => {
-    const outcome = outcomes[coalesced.survivorOf[i]!];
+    const slot = coalesced.survivorOf[i]!;
+    const outcome = outcomes[slot];
     if (outcome instanceof OutboxCacheError) {
       if (status[index] !== 2) poisoned.push({ index, event: events[index]!, error: outcome });
       status[index] = 2;
-    } else if (outcome === 'applied' && status[index] === 0) {
+    } else if (outcome === 'applied' && status[index] === 0 && coalesced.actions[slot] === actions[i]) {
+      // Only the event whose own action reached Redis changed it; the ones it superseded are stale.
       status[index] = 1;
     }
   });

@@ -51,15 +51,25 @@ export interface BatchDeps {
  */
 export async function processBatch(payload: BatchPayload, deps: BatchDeps): Promise<void> {
   const { topic, partition, messages } = payload.batch;
-  const stopped = (): boolean => deps.signal.aborted || !payload.isRunning() || payload.isStale();
+  // Ended when the group rebalances under this batch: kafkajs' runner learns of a rebalance only
+  // from a heartbeat or a commit it sees fail, and this batch's own heartbeats would hide it.
+  const membership = new AbortController();
+  const batchDeps: BatchDeps = { ...deps, signal: AbortSignal.any([deps.signal, membership.signal]) };
+  const stopped = (): boolean => batchDeps.signal.aborted || !payload.isRunning() || payload.isStale();
   // Keeps the group membership alive while a chunk waits on Redis; kafkajs throttles the calls.
-  const timer = setInterval(() => void payload.heartbeat().catch(() => {}), deps.heartbeatIntervalMs ?? 1000);
+  const timer = setInterval(() => {
+    payload.heartbeat().catch((err: unknown) => {
+      if (!isMembershipLost(err)) return;
+      deps.logger.info({ topic, partition, err: errorMessage(err) }, 'group rebalancing; leaving the batch to rejoin');
+      membership.abort();
+    });
+  }, deps.heartbeatIntervalMs ?? 1000);
   let lastCommit = Date.now();
   try {
     for (let start = 0; start < messages.length; start += deps.chunkSize) {
       if (stopped()) return;
       const chunk = messages.slice(start, start + deps.chunkSize);
-      const done = await processChunk(topic, partition, chunk, deps, stopped);
+      const done = await processChunk(topic, partition, chunk, batchDeps, stopped);
       if (!done || stopped()) return;
       const applied = chunk[chunk.length - 1]!.offset;
       payload.resolveOffset(applied);
@@ -75,6 +85,17 @@ export async function processBatch(payload: BatchPayload, deps: BatchDeps): Prom
   } finally {
     clearInterval(timer);
   }
+  // The next heartbeat of kafkajs' runner sees the rebalance and rejoins.
+  if (membership.signal.aborted) return;
+}
+
+/** kafkajs error types that mean this member must rejoin its group before going on. */
+const MEMBERSHIP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+
+/** True for a heartbeat failure that means the group moved on without this member. */
+export function isMembershipLost(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && MEMBERSHIP_ERRORS.has(type);
 }
 
 /** Applies and dead-letters one chunk; false when it was abandoned (shutdown or rebalance). */

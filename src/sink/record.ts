@@ -23,7 +23,8 @@ export type ParsedRecord =
   | { readonly kind: 'event'; readonly event: OutboxEvent }
   | { readonly kind: 'ignored'; readonly reason: 'internal-topic' };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of a key ("\uFEFF42" and "42" are different aggregates).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const IGNORED: ParsedRecord = Object.freeze({ kind: 'ignored', reason: 'internal-topic' });
 
 /**

@@ -48,8 +48,9 @@ describe('applyEvents', () => {
       { kind: 'invalidate', key: 'user:b', version: 2n },
       { kind: 'invalidate', key: 'user:c', version: 5n },
     ]);
-    // a@1, a@3, a@2, b@1, b@2 changed a key through the surviving action; c@5 was stale in Redis.
-    expect(report).toMatchObject({ applied: 5, stale: 1, actionsSent: 3 });
+    // Only a@3 and b@2 reached Redis and changed it; a@1, a@2, b@1 were superseded in the batch
+    // and c@5 was stale in Redis.
+    expect(report).toMatchObject({ applied: 2, stale: 4, actionsSent: 3 });
     expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[3, 'DECODE_BAD_MAGIC']]);
   });
 
@@ -81,6 +82,14 @@ describe('applyEvents when Redis refuses one key', () => {
     expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[1, 'CACHE_KEY_WRONG_TYPE'], [2, 'CACHE_KEY_WRONG_TYPE']]);
     expect(report).toMatchObject({ applied: 2, stale: 0 });
     expect([...writer.versions.keys()].sort()).toEqual(['user:a', 'user:b']);
+  });
+});
+
+describe('applied and stale counts', () => {
+  it('counts a duplicate of the same version in a batch as stale, once', async () => {
+    const writer = new RecordingWriter();
+    const report = await applyEvents([ev('a', 4), ev('a', 4), ev('a', 4)], { decoder, writer });
+    expect(report).toMatchObject({ applied: 1, stale: 2 });
   });
 });
 
