@@ -8,7 +8,7 @@
  */
 import { Writable } from 'node:stream';
 import avro from 'avsc';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { RowDataPacket } from 'mysql2/promise';
 import { decodeStoredValue } from '../../src/cache/stored-value.js';
