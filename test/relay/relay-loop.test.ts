@@ -37,6 +37,7 @@ class FakeTail implements TailHandle {
 
 function setup(options: {
   apply?: (events: readonly OutboxEvent[]) => Promise<unknown>; maxQueuedEvents?: number; interval?: number; saveGate?: Promise<void>;
+  maxBatchEvents?: number; guard?: () => Promise<void>;
 } = {}) {
   const tails: FakeTail[] = [];
   const saves: BinlogPosition[] = [];
@@ -65,6 +66,8 @@ function setup(options: {
     start: at(4),
     checkpointIntervalMs: options.interval ?? 20,
     maxQueuedEvents: options.maxQueuedEvents,
+    maxBatchEvents: options.maxBatchEvents,
+    guard: options.guard,
     retryDelays: { initialDelayMs: 1, maxDelayMs: 5 },
   });
   return { loop, tails, saves, applied, controller, tail: () => tails.at(-1) as FakeTail };
@@ -147,5 +150,57 @@ describe('RelayLoop', () => {
     s.tail().handlers.onError(new RelayError('binlog purged', { code: 'RELAY_BINLOG_ERROR' }));
     await expect(running).rejects.toMatchObject({ code: 'RELAY_BINLOG_ERROR' });
     expect(s.tail().stopped).toBe(true);
+  });
+
+  it('applies a transaction larger than the batch size in slices and marks its position after the last', async () => {
+    const calls: number[] = [];
+    const s = setup({ maxBatchEvents: 3, apply: async (events) => void calls.push(events.length) });
+    await s.loop.open();
+    const running = s.loop.run();
+    s.tail().deliver(tx(100, Array.from({ length: 8 }, (_, i) => event(i + 1))));
+    await waitUntil('stored', () => s.loop.stats().storedPosition.position === 100);
+    expect(calls).toEqual([3, 3, 2]);
+    s.controller.abort();
+    await running;
+  });
+
+  it('stores position-only steps (heartbeats, rotations) only when they reach another binlog file', async () => {
+    const s = setup({ interval: 5 });
+    await s.loop.open();
+    const running = s.loop.run();
+    s.tail().handlers.onTransaction({ ...tx(500), quiet: true });
+    await waitUntil('applied', () => s.loop.stats().appliedPosition.position === 500);
+    s.tail().handlers.onTransaction({ events: [], invalid: [], position: { file: 'binlog.000002', position: 4 }, ownCheckpoint: false, quiet: true });
+    await waitUntil('new file stored', () => s.loop.stats().storedPosition.file === 'binlog.000002');
+    expect(s.saves).toEqual([{ file: 'binlog.000002', position: 4 }]);
+    s.controller.abort();
+    await running;
+  });
+
+  it('stops without applying when its guard (the relay lock) refuses', async () => {
+    const s = setup({ guard: async () => { throw new RelayError('lock lost', { code: 'RELAY_LOCK_LOST' }); } });
+    await s.loop.open();
+    const running = s.loop.run();
+    s.tail().deliver(tx(10, [event(1)]));
+    await expect(running).rejects.toMatchObject({ code: 'RELAY_LOCK_LOST' });
+    expect(s.applied).toEqual([]);
+    expect(s.saves).toEqual([]);
+  });
+
+  it('reports paused while an apply is retried and streaming again once it succeeds', async () => {
+    let down = true;
+    const s = setup({ apply: async () => {
+      if (down) throw new RelayError('redis down', { code: 'REDIS_UNAVAILABLE', retriable: true });
+    } });
+    await s.loop.open();
+    const running = s.loop.run();
+    expect(s.loop.stats().state).toBe('streaming');
+    s.tail().deliver(tx(10, [event(1)]));
+    await waitUntil('paused', () => s.loop.stats().state === 'paused');
+    down = false;
+    await waitUntil('applied', () => s.loop.stats().events === 1);
+    expect(s.loop.stats().state).toBe('streaming');
+    s.controller.abort();
+    await running;
   });
 });
