@@ -77,6 +77,7 @@ export const SINK_SETTINGS = {
     env: 'DLQ_TOPIC', flag: 'dlq-topic', doc: 'dead-letter topic for records that can never be applied (default outbox-cache.dead-letter)',
     schema: fields.text('outbox-cache.dead-letter').refine((t) => /^[A-Za-z0-9._-]{1,249}$/.test(t), 'must be a valid Kafka topic name'),
   }),
+  dlqMaxBytes: setting({ env: 'DLQ_MAX_BYTES', flag: 'dlq-max-bytes', schema: fields.int(1_000_000, 10_000, 100_000_000), doc: 'byte budget of one dead-letter send and one dead letter; a larger one is sent without its value, with a header saying so; keep under the topic\'s max.message.bytes (default 1000000)' }),
   keyPrefix: setting({ env: 'CACHE_KEY_PREFIX', flag: 'key-prefix', schema: fields.text(''), doc: 'prefix of every cache key the sink writes (default empty)' }),
   namespaces: setting({
     env: 'CACHE_NAMESPACES', flag: 'namespaces', doc: 'comma-separated namespaces keys may fall in (<prefix><namespace>:...); default: the event\'s own aggregate type',

@@ -69,6 +69,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
       topicRefreshMs: config.topicRefreshMs,
       fromBeginning: config.fromBeginning,
       dlqTopic: config.dlqTopic,
+      dlqMaxBytes: config.dlqMaxBytes,
       step,
       logger,
       metrics,

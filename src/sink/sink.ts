@@ -36,6 +36,8 @@ export interface SinkOptions {
    */
   readonly fromBeginning?: boolean;
   readonly dlqTopic: string;
+  /** Byte budget of one dead-letter send and of one dead letter (larger ones lose their value). Default 1,000,000. */
+  readonly dlqMaxBytes?: number;
   /**
    * Topic → aggregate type (and the subject strategy the step was built with). Default
    * `outbox.event.<type>`. A subscribed topic it cannot route fails the start with a ConfigError;
@@ -144,7 +146,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       return processBatch(payload, {
         step: options.step,
         routing,
-        deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records),
+        deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records, options.dlqMaxBytes),
         logger,
         metrics: options.metrics,
         signal: batchSignal,
