@@ -30,7 +30,8 @@ export interface OutboxExecutor {
   /**
    * What the client knows about the session's transaction without a round trip: `true` (the
    * ORM opened one and has not ended it), `false` (certainly none, e.g. a pool), or `undefined`
-   * (cannot tell: the writer asks the server, see {@link serverInTransaction}).
+   * (cannot tell: the writer asks the server, see {@link serverInTransaction}). An adapter may
+   * instead throw its own `OUTBOX_NOT_IN_TRANSACTION` error, with advice in the ORM's terms.
    */
   inTransaction(): boolean | undefined | Promise<boolean | undefined>;
   /**
