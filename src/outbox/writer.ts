@@ -252,9 +252,13 @@ export function mysql2Executor(conn: Connection): OutboxExecutor {
   };
 }
 
-/** Rethrows a mysql2 error as OutboxWriteError `OUTBOX_WRITE_FAILED`, keeping it as `cause`. */
+/**
+ * Rethrows a driver or ORM error as OutboxWriteError `OUTBOX_WRITE_FAILED`, keeping it as
+ * `cause`; the project's own errors (an adapter's refusal) pass through as they are.
+ */
 function wrap(what: string): (err: unknown) => never {
   return (err) => {
+    if (err instanceof OutboxWriteError) throw err;
     throw new OutboxWriteError(`outbox ${what} failed: ${messageOf(err)}`, {
       code: 'OUTBOX_WRITE_FAILED',
       retriable: isRetriableSqlError(err),
