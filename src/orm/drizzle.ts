@@ -15,8 +15,9 @@ import type { OutboxEvent } from '../outbox/event.js';
 import { serverInTransaction, type OutboxExecutor } from '../outbox/executor.js';
 import type { SqlParam } from '../outbox/sql.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { driverResult, notInOrmTransaction } from './shared.js';
+import { driverResult, nextVersionVia, notInOrmTransaction } from './shared.js';
 
 /** A Drizzle MySQL database or transaction of any schema and driver. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -62,4 +63,14 @@ function bound(text: string, params: readonly SqlParam[]): SQL {
   const parts = text.split('?');
   if (parts.length !== params.length + 1) throw new Error(`statement has ${parts.length - 1} placeholders for ${params.length} parameters`);
   return sql.join(parts.flatMap((part, i) => (i < params.length ? [sql.raw(part), sql.param(params[i])] : [sql.raw(part)])));
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the Drizzle transaction `tx`: strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(tx: AnyMySqlDatabase, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  return nextVersionVia(drizzleExecutor(tx), aggregateType, aggregateId, options);
 }

@@ -13,8 +13,9 @@ import type { Knex } from 'knex';
 import type { OutboxEvent } from '../outbox/event.js';
 import type { OutboxExecutor } from '../outbox/executor.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { driverResult, notInOrmTransaction } from './shared.js';
+import { driverResult, nextVersionVia, notInOrmTransaction } from './shared.js';
 
 /**
  * The {@link OutboxExecutor} over a Knex transaction. In a transaction while Knex says so
@@ -45,4 +46,14 @@ export function knexExecutor(trx: Knex | Knex.Transaction): OutboxExecutor {
  */
 export function publishEvent(trx: Knex.Transaction, event: NewOutboxEvent, options?: OutboxWriterOptions): Promise<OutboxEvent> {
   return publishEventWith(knexExecutor(trx), event, options);
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the Knex transaction `trx`: strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(trx: Knex.Transaction, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  return nextVersionVia(knexExecutor(trx), aggregateType, aggregateId, options);
 }

@@ -13,8 +13,9 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import type { OutboxEvent } from '../outbox/event.js';
 import { serverInTransaction, type OutboxExecutor } from '../outbox/executor.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { notInOrmTransaction } from './shared.js';
+import { nextVersionVia, notInOrmTransaction } from './shared.js';
 
 /** A Kysely instance of any schema; only raw queries are sent through it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,4 +62,15 @@ export function kyselyExecutor(db: AnyKysely): OutboxExecutor {
 export function publishEvent(trx: AnyKysely, event: NewOutboxEvent, options?: OutboxWriterOptions): Promise<OutboxEvent> {
   if (trx.isTransaction) return publishEventWith(kyselyExecutor(trx), event, options);
   return trx.connection().execute((conn) => publishEventWith(kyselyExecutor(conn), event, options));
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the Kysely transaction `trx`: strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(trx: AnyKysely, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  if (trx.isTransaction) return nextVersionVia(kyselyExecutor(trx), aggregateType, aggregateId, options);
+  return trx.connection().execute((conn) => nextVersionVia(kyselyExecutor(conn), aggregateType, aggregateId, options));
 }

@@ -14,8 +14,9 @@
 import type { OutboxEvent } from '../outbox/event.js';
 import type { OutboxExecutor } from '../outbox/executor.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { notInOrmTransaction } from './shared.js';
+import { nextVersionVia, notInOrmTransaction } from './shared.js';
 
 /** What the adapter uses of a Prisma Client or of the `tx` of an interactive transaction. */
 export interface PrismaRawClient {
@@ -69,4 +70,14 @@ export function prismaExecutor(tx: PrismaRawClient): OutboxExecutor {
  */
 export function publishEvent(tx: PrismaRawClient, event: NewOutboxEvent, options?: OutboxWriterOptions): Promise<OutboxEvent> {
   return publishEventWith(prismaExecutor(tx), event, options);
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the Prisma interactive transaction `tx`: strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(tx: PrismaRawClient, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  return nextVersionVia(prismaExecutor(tx), aggregateType, aggregateId, options);
 }

@@ -14,8 +14,9 @@ import type { Sequelize, Transaction } from 'sequelize';
 import type { OutboxEvent } from '../outbox/event.js';
 import type { OutboxExecutor } from '../outbox/executor.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { driverResult, notInOrmTransaction } from './shared.js';
+import { driverResult, nextVersionVia, notInOrmTransaction } from './shared.js';
 
 const INSERT = /^insert into/i;
 
@@ -69,4 +70,14 @@ export function sequelizeExecutor(t: Transaction): OutboxExecutor {
  */
 export function publishEvent(t: Transaction, event: NewOutboxEvent, options?: OutboxWriterOptions): Promise<OutboxEvent> {
   return publishEventWith(sequelizeExecutor(t), event, options);
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the Sequelize transaction `t`: strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(t: Transaction, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  return nextVersionVia(sequelizeExecutor(t), aggregateType, aggregateId, options);
 }

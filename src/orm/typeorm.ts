@@ -14,8 +14,9 @@ import type { EntityManager, QueryRunner } from 'typeorm';
 import type { OutboxEvent } from '../outbox/event.js';
 import { serverInTransaction, type OutboxExecutor } from '../outbox/executor.js';
 import type { NewOutboxEvent } from '../outbox/validate.js';
+import type { NextVersionOptions } from '../outbox/version-table.js';
 import { publishEventWith, type OutboxWriterOptions } from '../outbox/writer.js';
-import { driverResult, notInOrmTransaction } from './shared.js';
+import { driverResult, nextVersionVia, notInOrmTransaction } from './shared.js';
 
 const ADVICE = 'the `manager` that dataSource.transaction() hands your callback, or a QueryRunner after startTransaction() (dataSource.manager is a pool)';
 
@@ -53,4 +54,14 @@ export function publishEvent(manager: EntityManager | QueryRunner, event: NewOut
 
 function isQueryRunner(handle: EntityManager | QueryRunner): handle is QueryRunner {
   return typeof (handle as Partial<QueryRunner>).startTransaction === 'function';
+}
+
+/**
+ * Takes the next version of an aggregate from the `outbox_version` table (created by
+ * `outbox-cache migrate`) in the transaction held by `manager` (or a QueryRunner): strictly increasing per aggregate in commit order, also
+ * across delete and re-create (see the outbox's `nextVersion`). Refused with
+ * `OUTBOX_NOT_IN_TRANSACTION` where {@link publishEvent} would be.
+ */
+export function nextVersion(manager: EntityManager | QueryRunner, aggregateType: string, aggregateId: string, options?: NextVersionOptions): Promise<bigint> {
+  return nextVersionVia(typeormExecutor(manager), aggregateType, aggregateId, options);
 }

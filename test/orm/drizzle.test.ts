@@ -1,18 +1,27 @@
 /** The Drizzle adapter (drizzle-orm/mysql2) against the real MariaDB, through the shared adapter contract. */
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { bigint, int, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 import { drizzle } from 'drizzle-orm/mysql2';
 import { createConnection, createPool, type Connection, type Pool } from 'mysql2/promise';
 import { expect, it } from 'vitest';
-import { publishEvent } from '../../src/orm/drizzle.js';
+import { nextVersion, publishEvent } from '../../src/orm/drizzle.js';
 import { userEvent } from '../outbox/fixtures.js';
-import { describeOrmAdapter } from './suite.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
+
+const attempt = (handle: Parameters<typeof publishEvent>[0], action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(handle, action.event) : nextVersion(handle, 'user', '424242');
 
 const users = mysqlTable('users', {
   id: int('id').primaryKey(),
   name: varchar('name', { length: 100 }).notNull(),
   version: bigint('version', { mode: 'bigint' }).notNull(),
 });
+
+/** A `?`-placeholder statement as Drizzle SQL. */
+function withParams(text: string, params: readonly (string | number)[]): SQL {
+  const [head = '', ...rest] = text.split('?');
+  return sql.join([sql.raw(head), ...rest.flatMap((part, i) => [sql.param(params[i]), sql.raw(part)])]);
+}
 
 let pool: Pool;
 let single: Connection;
@@ -39,13 +48,21 @@ const ctx = describeOrmAdapter('drizzle', async (testDb) => {
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // The database over a pool, and over one connection in autocommit mode.
-      () => publishEvent(db, event),
-      () => publishEvent(drizzle({ client: single }), event),
+      () => attempt(db, action),
+      () => attempt(drizzle({ client: single }), action),
       // A transaction kept past its callback: committed, its connection back in the pool.
-      async () => publishEvent(await db.transaction(async (tx) => tx), event),
+      async () => attempt(await db.transaction(async (tx) => tx), action),
     ],
+    transact: (work) =>
+      db.transaction((tx) =>
+        work({
+          exec: async (text, params) => void (await tx.execute(withParams(text, params))),
+          publish: (event) => publishEvent(tx, event),
+          nextVersion: (type, id) => nextVersion(tx, type, id),
+        }),
+      ),
     close: async () => {
       await single.end();
       await pool.end();

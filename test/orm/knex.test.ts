@@ -1,9 +1,12 @@
 /** The Knex adapter (mysql2 client) against the real MariaDB, through the shared adapter contract. */
 import knexFactory, { type Knex } from 'knex';
 import { expect, it } from 'vitest';
-import { publishEvent } from '../../src/orm/knex.js';
+import { nextVersion, publishEvent } from '../../src/orm/knex.js';
 import { userEvent } from '../outbox/fixtures.js';
-import { describeOrmAdapter } from './suite.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
+
+const attempt = (trx: Knex.Transaction, action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(trx, action.event) : nextVersion(trx, 'user', '424242');
 
 let knex: Knex;
 
@@ -27,21 +30,29 @@ const ctx = describeOrmAdapter('knex', async (db) => {
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // The knex instance is a pool, whatever the types say.
-      () => publishEvent(knex as Knex.Transaction, event),
+      () => attempt(knex as Knex.Transaction, action),
       // A transaction that has committed.
       async () => {
         const done = await knex.transaction(async (trx) => trx);
-        return publishEvent(done, event);
+        return attempt(done, action);
       },
       // A transaction started by hand and rolled back.
       async () => {
         const trx = await knex.transaction();
         await trx.rollback();
-        return publishEvent(trx, event);
+        return attempt(trx, action);
       },
     ],
+    transact: (work) =>
+      knex.transaction((trx) =>
+        work({
+          exec: async (sql, params) => void (await trx.raw(sql, [...params])),
+          publish: (event) => publishEvent(trx, event),
+          nextVersion: (type, id) => nextVersion(trx, type, id),
+        }),
+      ),
     close: () => knex.destroy(),
   };
 });

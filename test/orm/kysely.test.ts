@@ -1,16 +1,19 @@
 /** The Kysely adapter (MysqlDialect over mysql2) against the real MariaDB, through the shared adapter contract. */
-import { Kysely, MysqlDialect, sql } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import { expect, it } from 'vitest';
-import { publishEvent } from '../../src/orm/kysely.js';
+import { nextVersion, publishEvent } from '../../src/orm/kysely.js';
 import { userEvent } from '../outbox/fixtures.js';
-import { describeOrmAdapter } from './suite.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
 
 interface Db {
   users: { id: number; name: string; version: string };
 }
 
 let db: Kysely<Db>;
+
+const attempt = (handle: Kysely<Db>, action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(handle, action.event) : nextVersion(handle, 'user', '424242');
 
 const ctx = describeOrmAdapter('kysely', async (testDb) => {
   db = new Kysely<Db>({ dialect: new MysqlDialect({ pool: createPool({ uri: testDb.url, connectionLimit: 4 }) }) });
@@ -32,18 +35,26 @@ const ctx = describeOrmAdapter('kysely', async (testDb) => {
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // The root instance: a pool.
-      () => publishEvent(db, event),
+      () => attempt(db, action),
       // One pinned connection in autocommit mode.
-      () => db.connection().execute((conn) => publishEvent(conn, event)),
+      () => db.connection().execute((conn) => attempt(conn, action)),
       // A controlled transaction after its commit.
       async () => {
         const trx = await db.startTransaction().execute();
         await trx.commit().execute();
-        return publishEvent(trx, event);
+        return attempt(trx, action);
       },
     ],
+    transact: (work) =>
+      db.transaction().execute((trx) =>
+        work({
+          exec: async (text, params) => void (await trx.executeQuery(CompiledQuery.raw(text, [...params]))),
+          publish: (event) => publishEvent(trx, event),
+          nextVersion: (type, id) => nextVersion(trx, type, id),
+        }),
+      ),
     close: () => db.destroy(),
   };
 });

@@ -10,9 +10,12 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { expect } from 'vitest';
-import { publishEvent, type PrismaRawClient } from '../../src/orm/prisma.js';
+import { nextVersion, publishEvent, type PrismaRawClient } from '../../src/orm/prisma.js';
 import { uniqueSuffix } from '../helpers.js';
-import { describeOrmAdapter } from './suite.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
+
+const attempt = (tx: PrismaRawClient, action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(tx, action.event) : nextVersion(tx, 'user', '424242');
 
 const run = promisify(execFile);
 const require = createRequire(import.meta.url);
@@ -67,12 +70,20 @@ describeOrmAdapter('prisma', async (db) => {
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // The client itself: a pool.
-      () => publishEvent(prisma, event),
+      () => attempt(prisma, action),
       // A transaction client kept past its transaction.
-      async () => publishEvent(await prisma.$transaction(async (tx) => tx), event),
+      async () => attempt(await prisma.$transaction(async (tx) => tx), action),
     ],
+    transact: (work) =>
+      prisma.$transaction((tx) =>
+        work({
+          exec: async (sql, params) => void (await tx.$executeRawUnsafe(sql, ...params)),
+          publish: (event) => publishEvent(tx, event),
+          nextVersion: (type, id) => nextVersion(tx, type, id),
+        }),
+      ),
     close: async () => {
       await prisma.$disconnect();
       await rm(dir, { recursive: true, force: true });

@@ -4,8 +4,11 @@
  */
 import { DataTypes, Sequelize, type Transaction } from 'sequelize';
 import { expect } from 'vitest';
-import { publishEvent } from '../../src/orm/sequelize.js';
-import { describeOrmAdapter } from './suite.js';
+import { nextVersion, publishEvent } from '../../src/orm/sequelize.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
+
+const attempt = (t: Transaction, action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(t, action.event) : nextVersion(t, 'user', '424242');
 
 for (const dialect of ['mysql', 'mariadb'] as const) describeOrmAdapter(`sequelize_${dialect}`, async (db) => {
   const sequelize = new Sequelize(db.url.replace(/^mysql:/, `${dialect}:`), { dialect, logging: false, pool: { max: 4 } });
@@ -32,18 +35,26 @@ for (const dialect of ['mysql', 'mariadb'] as const) describeOrmAdapter(`sequeli
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // No transaction at all, or the Sequelize instance in its place.
-      () => publishEvent(undefined as unknown as Transaction, event),
-      () => publishEvent(sequelize as unknown as Transaction, event),
+      () => attempt(undefined as unknown as Transaction, action),
+      () => attempt(sequelize as unknown as Transaction, action),
       // Transactions that have ended.
-      async () => publishEvent(await sequelize.transaction(async (t) => t), event),
+      async () => attempt(await sequelize.transaction(async (t) => t), action),
       async () => {
         const t = await sequelize.transaction();
         await t.rollback();
-        return publishEvent(t, event);
+        return attempt(t, action);
       },
     ],
+    transact: (work) =>
+      sequelize.transaction((t) =>
+        work({
+          exec: async (sql, params) => void (await sequelize.query(sql, { replacements: [...params], transaction: t })),
+          publish: (event) => publishEvent(t, event),
+          nextVersion: (type, id) => nextVersion(t, type, id),
+        }),
+      ),
     close: () => sequelize.close(),
   };
 });

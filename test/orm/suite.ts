@@ -9,6 +9,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OutboxEvent } from '../../src/outbox/event.js';
 import type { NewOutboxEvent } from '../../src/outbox/validate.js';
+import { migrateVersionTable } from '../../src/outbox/version-table.js';
 import { withOutboxTransaction } from '../../src/outbox/writer.js';
 import type { TestDatabase } from '../helpers.js';
 import { binlogPosition, binlogText, readBinlogRows, type BinlogPosition, type BinlogRowEvent } from '../outbox/binlog.js';
@@ -20,9 +21,21 @@ export interface OrmUnderTest {
   updateAndPublish(userId: number, name: string, event: NewOutboxEvent): Promise<OutboxEvent>;
   /** Same, but the transaction rolls back after the publish resolved; resolves to the published event's id. */
   publishThenRollBack(userId: number, event: NewOutboxEvent): Promise<string>;
-  /** Publish attempts through every handle of the ORM that holds no transaction (each must be refused). */
-  publishOutsideTransactions(event: NewOutboxEvent): (() => Promise<unknown>)[];
+  /** Attempts of `action` through every handle of the ORM that holds no transaction (each must be refused). */
+  outsideTransactions(action: OutsideAction): (() => Promise<unknown>)[];
+  /** Runs `work` in one ORM transaction, committed when it resolves. */
+  transact<T>(work: (tx: OrmTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** What a test does through the adapter outside any transaction. */
+export type OutsideAction = { readonly kind: 'publish'; readonly event: NewOutboxEvent } | { readonly kind: 'nextVersion' };
+
+/** One ORM transaction as the suite drives it: raw domain SQL through the ORM, and the adapter's two calls. */
+export interface OrmTransaction {
+  exec(sql: string, params: readonly (string | number)[]): Promise<void>;
+  publish(event: NewOutboxEvent): Promise<OutboxEvent>;
+  nextVersion(aggregateType: string, aggregateId: string): Promise<bigint>;
 }
 
 /** What a test file gets back to add its own cases. */
@@ -45,6 +58,7 @@ export function describeOrmAdapter(name: string, open: (db: TestDatabase) => Pro
   let orm: OrmUnderTest;
   beforeAll(async () => {
     db = await createOutboxDatabase(`orm_${name}`);
+    await migrateVersionTable(db.pool);
     orm = await open(db);
   });
   afterAll(async () => {
@@ -118,10 +132,13 @@ export function describeOrmAdapter(name: string, open: (db: TestDatabase) => Pro
       expect(domain).toEqual([]);
     });
 
-    it('refuses to publish outside a transaction, writing nothing', async () => {
+    it('refuses to publish or take a version outside a transaction, writing nothing', async () => {
       const from = await ctx.here();
-      const attempts = orm.publishOutsideTransactions(userEvent(424_242, 1));
-      expect(attempts.length).toBeGreaterThan(0);
+      const attempts = [
+        ...orm.outsideTransactions({ kind: 'publish', event: userEvent(424_242, 1) }),
+        ...orm.outsideTransactions({ kind: 'nextVersion' }),
+      ];
+      expect(attempts.length).toBeGreaterThan(1);
       for (const attempt of attempts) {
         await expect(attempt()).rejects.toMatchObject({ name: 'OutboxWriteError', code: 'OUTBOX_NOT_IN_TRANSACTION' });
       }
@@ -129,6 +146,38 @@ export function describeOrmAdapter(name: string, open: (db: TestDatabase) => Pro
       const events = await ctx.outboxEvents(from);
       expect(events.filter((e) => e.op === 'INSERT').map((e) => e.columns[0]?.text)).toEqual([marker]);
       expect(await ctx.tableCount()).toBe(0);
+      const [versions] = await db.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM outbox_version');
+      expect(Number(versions[0]?.n)).toBe(0);
+    });
+
+    it('takes versions with nextVersion that keep increasing across delete and re-create of the aggregate', async () => {
+      const id = 800_000 + nextUser++;
+      const from = await ctx.here();
+      const step = (sql: string, params: (string | number)[]): Promise<OutboxEvent> =>
+        orm.transact(async (tx) => {
+          const version = await tx.nextVersion('user', String(id));
+          await tx.exec(sql, params);
+          return tx.publish(userEvent(id, version));
+        });
+      const written = [
+        await step('INSERT INTO users (id, name, version) VALUES (?, ?, 0)', [id, 'first']),
+        await step('UPDATE users SET name = ? WHERE id = ?', ['renamed', id]),
+        await step('DELETE FROM users WHERE id = ?', [id]),
+        await step('INSERT INTO users (id, name, version) VALUES (?, ?, 0)', [id, 'again']),
+      ];
+      expect(written.map((e) => e.version)).toEqual([1n, 2n, 3n, 4n]);
+      const inserts = (await ctx.outboxEvents(from)).filter((e) => e.op === 'INSERT');
+      expect(inserts.map((e) => [e.columns[0]?.text, e.columns[2]?.text, e.columns[4]?.text])).toEqual(
+        written.map((e) => [e.id, String(id), String(e.version)]),
+      );
+      // A rolled-back version is given back; the next transaction takes it.
+      await expect(
+        orm.transact(async (tx) => {
+          expect(await tx.nextVersion('user', String(id))).toBe(5n);
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect(await orm.transact((tx) => tx.nextVersion('user', String(id)))).toBe(5n);
     });
   });
   return ctx;

@@ -1,9 +1,12 @@
 /** The TypeORM adapter (mysql driver over mysql2) against the real MariaDB, through the shared adapter contract. */
-import { DataSource, EntitySchema } from 'typeorm';
+import { DataSource, EntitySchema, type EntityManager, type QueryRunner } from 'typeorm';
 import { expect, it } from 'vitest';
-import { publishEvent } from '../../src/orm/typeorm.js';
+import { nextVersion, publishEvent } from '../../src/orm/typeorm.js';
 import { userEvent } from '../outbox/fixtures.js';
-import { describeOrmAdapter } from './suite.js';
+import { describeOrmAdapter, type OutsideAction } from './suite.js';
+
+const attempt = (handle: EntityManager | QueryRunner, action: OutsideAction): Promise<unknown> =>
+  action.kind === 'publish' ? publishEvent(handle, action.event) : nextVersion(handle, 'user', '424242');
 
 interface User {
   id: number;
@@ -40,14 +43,14 @@ const ctx = describeOrmAdapter('typeorm', async (db) => {
       ).rejects.toBe(rolledBack);
       return id;
     },
-    publishOutsideTransactions: (event) => [
+    outsideTransactions: (action) => [
       // The data source's own manager: a pool.
-      () => publishEvent(dataSource.manager, event),
+      () => attempt(dataSource.manager, action),
       // A query runner with no transaction.
       async () => {
         const runner = dataSource.createQueryRunner();
         try {
-          return await publishEvent(runner, event);
+          return await attempt(runner, action);
         } finally {
           await runner.release();
         }
@@ -58,7 +61,7 @@ const ctx = describeOrmAdapter('typeorm', async (db) => {
         await runner.startTransaction();
         await runner.commitTransaction();
         try {
-          return await publishEvent(runner.manager, event);
+          return await attempt(runner.manager, action);
         } finally {
           await runner.release();
         }
@@ -66,10 +69,20 @@ const ctx = describeOrmAdapter('typeorm', async (db) => {
       async () => {
         const runner = dataSource.createQueryRunner();
         await runner.startTransaction();
+        // Released with the transaction still open, the pooled connection would stay in it.
+        await runner.rollbackTransaction();
         await runner.release();
-        return publishEvent(runner, event);
+        return attempt(runner, action);
       },
     ],
+    transact: (work) =>
+      dataSource.transaction((manager) =>
+        work({
+          exec: async (sql, params) => void (await manager.query(sql, [...params])),
+          publish: (event) => publishEvent(manager, event),
+          nextVersion: (type, id) => nextVersion(manager, type, id),
+        }),
+      ),
     close: () => dataSource.destroy(),
   };
 });
