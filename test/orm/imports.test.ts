@@ -46,6 +46,7 @@ describe('ORM adapter entry points', () => {
     { adapter: 'sequelize', own: [] },
     { adapter: 'drizzle', own: ['drizzle-orm'] },
     { adapter: 'prisma', own: [] },
+    { adapter: 'index', own: [] },
   ])('the $adapter adapter loads no ORM but its own ($own)', ({ adapter, own }) => {
     const loaded = runtimePackages(resolve(SRC, 'orm', `${adapter}.ts`));
     expect([...loaded].filter((p) => ORM_PACKAGES.includes(p)).sort()).toEqual(own);
