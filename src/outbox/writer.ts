@@ -4,10 +4,11 @@
  * the row is deleted again in the same transaction: the binlog keeps the INSERT, the table stays
  * empty.
  */
-import type { Connection, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import type { Connection, Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { guardTransaction } from './transaction-guard.js';
 import { OutboxWriteError } from '../errors.js';
 import type { OutboxEvent } from './event.js';
+import { serverInTransaction, sqlErrorFields, type ExecuteResult, type OutboxExecutor } from './executor.js';
 import {
   deleteEventSql, formatDateTime3, insertEventSql, isTransactional, mariadbPublishSql, NOT_IN_TRANSACTION_SIGNAL,
   outboxTableName, SERVER_STATUS, type OutboxTableName, type SqlParam,
@@ -56,32 +57,52 @@ export async function publishEvent(
   const table = outboxTableName(options.table);
   const prepared = prepareOutboxEvent(event, options.now);
   if (isPool(conn)) throw notInTransaction('publishEvent needs the connection that holds your transaction, not a Pool (use pool.getConnection() or withOutboxTransaction)');
-  return writeEvent(conn, prepared, table, options, true);
+  return writeEvent(mysql2Executor(conn), prepared, table, options, true);
 }
 
 /**
- * Writes a validated event. `check`: first make sure `conn` cannot autocommit the row (the
+ * Publishes `event` through any {@link OutboxExecutor} (what the ORM adapters in src/orm/ call):
+ * the same validation, transaction check, statements and errors as {@link publishEvent}. Refused
+ * with `OUTBOX_NOT_IN_TRANSACTION`, before anything is written, unless the executor says its
+ * transaction is open or, when it cannot tell, the server does.
+ */
+export async function publishEventWith(
+  executor: OutboxExecutor,
+  event: NewOutboxEvent,
+  options: OutboxWriterOptions = {},
+): Promise<OutboxEvent> {
+  const table = outboxTableName(options.table);
+  const prepared = prepareOutboxEvent(event, options.now);
+  return writeEvent(executor, prepared, table, options, true);
+}
+
+/**
+ * Writes a validated event. `check`: first make sure the session cannot autocommit the row (the
  * helper, which holds autocommit off itself, skips it where the check would cost a round trip).
  */
-async function writeEvent(conn: Connection, event: OutboxEvent, table: OutboxTableName, options: OutboxWriterOptions, check: boolean): Promise<OutboxEvent> {
+async function writeEvent(executor: OutboxExecutor, event: OutboxEvent, table: OutboxTableName, options: OutboxWriterOptions, check: boolean): Promise<OutboxEvent> {
   const keep = options.keep === true;
+  const known = check ? await executor.inTransaction() : true;
+  if (known === false) throw notInTransaction(NOT_IN_TRANSACTION_ADVICE);
   const row: SqlParam[] = [
     event.id, event.aggregateType, event.aggregateId, event.type,
     event.version, formatDateTime3(event.occurredAtMs), event.payload,
   ];
-  if (options.mariadbCompound !== false && (check || !keep) && isMariaDb(conn)) {
+  if (options.mariadbCompound !== false && (check || !keep) && executor.mariadb === true) {
     const text = mariadbPublishSql(table, { check, keep });
-    const result = await sql(conn, 'insert', text, keep ? row : [...row, event.id]).catch((err: unknown) => {
+    const result = await sql(executor, 'insert', text, keep ? row : [...row, event.id]).catch((err: unknown) => {
       throw isSignalled(err) ? notInTransaction(NOT_IN_TRANSACTION_ADVICE) : err;
     });
     if (result.affectedRows !== (keep ? 1 : 2)) throw unexpected('insert', result.affectedRows, keep ? 1 : 2);
     return event;
   }
-  if (check) await assertInTransaction(conn);
-  const inserted = await sql(conn, 'insert', insertEventSql(table), row);
+  if (known === undefined && !(await serverInTransaction(executor).catch(wrap('transaction check')))) {
+    throw notInTransaction(NOT_IN_TRANSACTION_ADVICE);
+  }
+  const inserted = await sql(executor, 'insert', insertEventSql(table), row);
   if (inserted.affectedRows !== 1) throw unexpected('insert', inserted.affectedRows, 1);
   if (!keep) {
-    const deleted = await sql(conn, 'delete', deleteEventSql(table), [event.id]);
+    const deleted = await sql(executor, 'delete', deleteEventSql(table), [event.id]);
     if (deleted.affectedRows !== 1) throw unexpected('delete', deleted.affectedRows, 1);
   }
   return event;
@@ -100,7 +121,7 @@ const NOT_IN_TRANSACTION_ADVICE =
  */
 export async function assertInTransaction(conn: Connection | PoolConnection): Promise<void> {
   if (isPool(conn)) throw notInTransaction('a Pool is never in a transaction: use the connection that holds yours');
-  const status = await sql(conn, 'transaction check', 'DO 0', undefined);
+  const status = await query(conn, 'transaction check', 'DO 0');
   if (!isTransactional(status.serverStatus)) throw notInTransaction(NOT_IN_TRANSACTION_ADVICE);
 }
 
@@ -114,8 +135,8 @@ function isPool(conn: Connection): boolean {
 
 /** The SIGNAL raised by the check inside {@link mariadbPublishSql} (ER_SIGNAL_EXCEPTION). */
 function isSignalled(err: unknown): boolean {
-  const cause = (err as { cause?: { errno?: unknown; message?: unknown } }).cause;
-  return cause?.errno === 1644 && cause.message === NOT_IN_TRANSACTION_SIGNAL;
+  const server = sqlErrorFields(err);
+  return server.errno === 1644 && server.message === NOT_IN_TRANSACTION_SIGNAL;
 }
 
 /** Publishes one event in the transaction of {@link withOutboxTransaction}. */
@@ -150,14 +171,15 @@ export async function withOutboxTransaction<T>(
   let open = false;
   let healthy = true;
   let autocommitWasOn = true;
+  const executor = mysql2Executor(conn);
   const publish: PublishFn = async (event) => {
     if (!open) throw new OutboxWriteError('publish was called outside its transaction', { code: 'OUTBOX_NOT_IN_TRANSACTION' });
-    return writeEvent(conn, prepareOutboxEvent(event, options.now), table, options, false);
+    return writeEvent(executor, prepareOutboxEvent(event, options.now), table, options, false);
   };
   try {
     if (!pool) {
       // Opening a transaction would silently commit whatever the caller already had open.
-      const status = (await sql(conn, 'transaction check', 'DO 0', undefined)).serverStatus;
+      const status = (await query(conn, 'transaction check', 'DO 0')).serverStatus;
       if (status & SERVER_STATUS.IN_TRANS) {
         throw new OutboxWriteError('withOutboxTransaction was given a connection that is already in a transaction; use publishEvent there', {
           code: 'OUTBOX_ALREADY_IN_TRANSACTION',
@@ -166,7 +188,7 @@ export async function withOutboxTransaction<T>(
       autocommitWasOn = (status & SERVER_STATUS.AUTOCOMMIT) !== 0;
     }
     try {
-      await sql(conn, 'begin', 'SET autocommit = 0', undefined);
+      await query(conn, 'begin', 'SET autocommit = 0');
     } catch (err) {
       healthy = false;
       throw err;
@@ -209,14 +231,40 @@ async function rollbackQuietly(conn: Connection, autocommitWasOn: boolean): Prom
   }
 }
 
-async function sql(conn: Connection, what: string, text: string, params: SqlParam[] | undefined): Promise<ResultSetHeader> {
-  const [result] = await (params === undefined ? conn.query<ResultSetHeader>(text) : conn.execute<ResultSetHeader>(text, params)).catch(wrap(what));
+async function sql(executor: OutboxExecutor, what: string, text: string, params: SqlParam[]): Promise<ExecuteResult> {
+  return executor.execute(text, params).catch(wrap(what));
+}
+
+async function query(conn: Connection, what: string, text: string): Promise<ResultSetHeader> {
+  const [result] = await conn.query<ResultSetHeader>(text).catch(wrap(what));
   return result;
 }
 
-/** Rethrows a mysql2 error as OutboxWriteError `OUTBOX_WRITE_FAILED`, keeping it as `cause`. */
+/**
+ * The {@link OutboxExecutor} over a mysql2/promise connection: parameters go as a prepared
+ * statement, the transaction check reads the OK packet's status flags (`DO 0`, one round trip),
+ * and on MariaDB the writer sends its statements as one compound statement.
+ */
+export function mysql2Executor(conn: Connection): OutboxExecutor {
+  return {
+    async execute(text, params) {
+      const [result] = params === undefined ? await conn.query(text) : await conn.execute(text, [...params]);
+      if (Array.isArray(result)) return { affectedRows: 0, rows: result as RowDataPacket[] };
+      const header = result as ResultSetHeader;
+      return { affectedRows: header.affectedRows, insertId: header.insertId, serverStatus: header.serverStatus };
+    },
+    inTransaction: () => undefined,
+    mariadb: isMariaDb(conn),
+  };
+}
+
+/**
+ * Rethrows a driver or ORM error as OutboxWriteError `OUTBOX_WRITE_FAILED`, keeping it as
+ * `cause`; the project's own errors (an adapter's refusal) pass through as they are.
+ */
 function wrap(what: string): (err: unknown) => never {
   return (err) => {
+    if (err instanceof OutboxWriteError) throw err;
     throw new OutboxWriteError(`outbox ${what} failed: ${messageOf(err)}`, {
       code: 'OUTBOX_WRITE_FAILED',
       retriable: isRetriableSqlError(err),
@@ -242,10 +290,13 @@ function isMariaDb(conn: Connection): boolean {
 // fresh attempt of the whole transaction may succeed. mysql2 marks lost connections `fatal`.
 const RETRIABLE_ERRNOS = new Set([1205, 1213]);
 
-/** True when a mysql2 error means "retry the whole transaction later" rather than "bad input". */
+/**
+ * True when a server error (from mysql2, or wrapped by an ORM: see {@link sqlErrorFields}) means
+ * "retry the whole transaction later" rather than "bad input".
+ */
 export function isRetriableSqlError(err: unknown): boolean {
-  const e = err as { errno?: unknown; fatal?: unknown } | null;
-  return typeof e === 'object' && e !== null && (e.fatal === true || RETRIABLE_ERRNOS.has(e.errno as number));
+  const server = sqlErrorFields(err);
+  return server.fatal === true || (server.errno !== undefined && RETRIABLE_ERRNOS.has(server.errno));
 }
 
 function messageOf(err: unknown): string {
