@@ -1,8 +1,8 @@
 import type { Command } from '../command.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
-import { demoCommand } from './demo.js';
 import { demoWriterCommand } from './demo-writer.js';
+import { demoCommand, labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
@@ -23,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   schemasCheckCommand,
   schemasPushCommand,
+  labCommand,
   demoCommand,
   demoWriterCommand,
 ];
