@@ -1,0 +1,76 @@
+/**
+ * The lab can see each failure mode, so that a 0 for our strategy means something: a planted
+ * stale key is counted (stale key, failed checks), cache-aside and delete-first with the race
+ * forced leave keys stale for good, and write-behind with an app crash loses acknowledged writes.
+ */
+import { describe, expect, it } from 'vitest';
+import { itemKey, nextItemValue, updateItem } from '../../src/lab/item-table.js';
+import { checkAt } from '../../src/lab/results.js';
+import { runLab } from '../../src/lab/run-lab.js';
+import { cacheAside, deleteFirst } from '../../src/lab/strategies/invalidation.js';
+import { plainCacheOf } from '../../src/lab/strategies/plain-cache.js';
+import { writeBehind } from '../../src/lab/strategies/write-behind.js';
+import type { StrategyDefinition } from '../../src/lab/strategy.js';
+import { shortRun } from './lab-run.js';
+
+/**
+ * Cache-aside whose first write of item 1 plants version 1 back into the cache after its DEL,
+ * and which never writes item 1 again: exactly one key is stale, from that write on.
+ */
+const planted: StrategyDefinition = {
+  name: 'planted',
+  steps: 'cache-aside, with one stale entry planted after the first write of item 1',
+  failureMode: 'a test double',
+  async create(ctx) {
+    const base = await cacheAside.create(ctx);
+    const cache = plainCacheOf(ctx);
+    let plantedOnce = false;
+    return {
+      ...base,
+      async write(id) {
+        if (id === 1 && plantedOnce) return base.write(2);
+        if (id !== 1) return base.write(id);
+        plantedOnce = true;
+        const value = nextItemValue(1);
+        ctx.committed(1, await updateItem(ctx.writePool, ctx.name, value), value.name);
+        await ctx.redis.set(itemKey(ctx.keyPrefix, 1), JSON.stringify({ v: '1', d: value }), 'PX', 600_000);
+      },
+      // Readers of item 1 would see the planted entry and count stale reads; they read item 3 instead.
+      read: (id) => base.read(id === 1 ? 3 : id),
+    };
+  },
+};
+
+describe('the lab sees each failure mode', () => {
+  it('counts a planted stale key as stale for good and as failed checks at every horizon', async () => {
+    const result = await runLab(shortRun([planted], [], { hotKeys: 1, hotShare: 0.5, fillDelayMs: 0 }));
+    const r = result.strategies[0]!;
+    expect(r.staleForeverKeys).toContain(1);
+    expect(checkAt(r, 500)!.inconsistent).toBeGreaterThanOrEqual(1);
+    expect(checkAt(r, 2000)!.inconsistent).toBeGreaterThanOrEqual(1);
+    expect(r.settled).toBe(true);
+  });
+
+  // Writes come faster than slow readers fill, so some fill of an older read is always in flight
+  // when a key's last write commits.
+  it('shows cache-aside and delete-first leaving keys stale for good when readers are slow', async () => {
+    const result = await runLab(shortRun([cacheAside, deleteFirst], [], {
+      keys: 3, hotKeys: 3, hotShare: 1, readers: 6, fillDelayMs: 300, writePauseMs: 15, readPauseMs: 1,
+    }));
+    for (const r of result.strategies) {
+      expect(r.staleForever, r.name).toBeGreaterThan(0);
+      expect(r.staleReads, r.name).toBeGreaterThan(0);
+      expect(checkAt(r, 2000)!.inconsistent, r.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('shows write-behind losing acknowledged writes when the app crashes', async () => {
+    const result = await runLab(shortRun([writeBehind({ flushMs: 3000 })], ['app-crash'], {
+      keys: 200, hotKeys: 200, hotShare: 1, writePauseMs: 8, readers: 1, durationMs: 4000,
+    }));
+    const r = result.strategies[0]!;
+    expect(result.faults.map((f) => f.kind)).toEqual(['app-crash', 'app-crash']);
+    expect(r.diedWrites).toBe(6);
+    expect(r.lostWrites).toBeGreaterThan(0);
+  });
+});
