@@ -21,7 +21,7 @@ export interface LabReplica {
 export interface StartReplicaOptions {
   /** URL of the primary (`mysql://root@127.0.0.1:PORT/`), a user with REPLICATION SLAVE. */
   readonly primaryUrl: string;
-  /** The only database replicated (replicate_do_db). */
+  /** The only database replicated (replicate_wild_do_table). */
   readonly database: string;
   readonly delaySeconds: number;
   readonly readers: number;
@@ -47,7 +47,9 @@ export async function startReplica(options: StartReplicaOptions): Promise<LabRep
   const conn = await createConnection({ uri: server.url });
   try {
     await conn.query('STOP SLAVE');
-    await conn.query('SET GLOBAL replicate_do_db = ?', [options.database]);
+    // Table-level filter: it matches statements by the tables and database they touch, not by the
+    // session's default database (which replicate_do_db would), so CREATE DATABASE passes too.
+    await conn.query('SET GLOBAL replicate_wild_do_table = ?', [`${options.database.replace(/[_%\\]/g, (c) => `\\${c}`)}.%`]);
     await conn.query(
       `CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?,
         MASTER_LOG_FILE = ?, MASTER_LOG_POS = ?, MASTER_DELAY = ?, MASTER_USE_GTID = no`,
