@@ -8,7 +8,6 @@ import { itemKey, nextItemValue, updateItem } from '../../src/lab/item-table.js'
 import { checkAt } from '../../src/lab/results.js';
 import { runLab } from '../../src/lab/run-lab.js';
 import { cacheAside, deleteFirst } from '../../src/lab/strategies/invalidation.js';
-import { plainCacheOf } from '../../src/lab/strategies/plain-cache.js';
 import { writeBehind } from '../../src/lab/strategies/write-behind.js';
 import type { StrategyDefinition } from '../../src/lab/strategy.js';
 import { shortRun } from './lab-run.js';
@@ -23,7 +22,6 @@ const planted: StrategyDefinition = {
   failureMode: 'a test double',
   async create(ctx) {
     const base = await cacheAside.create(ctx);
-    const cache = plainCacheOf(ctx);
     let plantedOnce = false;
     return {
       ...base,

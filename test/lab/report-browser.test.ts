@@ -39,18 +39,19 @@ describe('the lab report in headless Chromium', () => {
     page.on('pageerror', (e) => void problems.push(e.message));
     page.on('request', (r) => void (r.url().startsWith('file:') || requests.push(r.url())));
     await page.goto(pathToFileURL(file).toString());
-    await page.waitForFunction(() => typeof (window as unknown as { labChartsDrawn?: number }).labChartsDrawn === 'number', undefined, { timeout: 15_000 });
-    const drawn = await page.evaluate(() => (window as unknown as { labChartsDrawn: number }).labChartsDrawn);
+    // Page code as text: this project compiles without the DOM's types.
+    await page.waitForFunction('typeof window.labChartsDrawn === "number"', undefined, { timeout: 15_000 });
+    const drawn = await page.evaluate<number>('window.labChartsDrawn');
     expect(drawn).toBe(6 + result.strategies.length);
     // Every canvas holds a drawing: count the non-transparent pixels of each.
-    const inked = await page.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => {
+    const inked = await page.evaluate<number[]>(`[...document.querySelectorAll('canvas')].map((c) => {
       const ctx = c.getContext('2d');
       if (!ctx || c.width === 0 || c.height === 0) return 0;
       const pixels = ctx.getImageData(0, 0, c.width, c.height).data;
       let n = 0;
-      for (let i = 3; i < pixels.length; i += 4) if ((pixels[i] ?? 0) > 0) n++;
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) n++;
       return n;
-    }));
+    })`);
     expect(inked).toHaveLength(drawn);
     for (const n of inked) expect(n).toBeGreaterThan(1000);
     expect(await page.textContent('body')).toContain('In this run: 3 keys were left stale for good');
