@@ -6,7 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import { createPool, type RowDataPacket } from 'mysql2/promise';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
-import { DecodeError } from '../errors.js';
+import { DecodeError, ScriptError } from '../errors.js';
+import type { Cluster, Redis } from 'ioredis';
 import { createRedisClient } from '../ops/clients.js';
 import type { Logger } from '../ops/logger.js';
 import { RedisHeaderReader } from './redis-headers.js';
@@ -19,6 +20,7 @@ export async function runSampleFromConfig(config: SampleConfig, options: { reado
   redis.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis connection error'));
   const pool = createPool({ uri: config.mysqlUrl, connectionLimit: 2, supportBigNumbers: true, bigNumberStrings: true, connectTimeout: 10_000 });
   try {
+    await connected(redis, 10_000);
     const result = await sampleKeys({
       redis, reader: new RedisHeaderReader(redis), keyPrefix: config.keyPrefix, namespaces: Object.keys(config.queries),
       versionOf: async (namespace, id) => {
@@ -40,4 +42,16 @@ export async function runSampleFromConfig(config: SampleConfig, options: { reado
     await pool.end();
     redis.disconnect();
   }
+}
+
+/** Waits for the client's first connection (it fails fast, without an offline queue, until then). */
+function connected(redis: Redis | Cluster, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ScriptError(`Redis not reachable within ${timeoutMs} ms`, { code: 'REDIS_UNAVAILABLE', retriable: true })), timeoutMs);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
