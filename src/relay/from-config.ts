@@ -15,6 +15,7 @@ import { createApplyStep } from '../sink/apply-step.js';
 import { loadMappingModule } from '../sink/mapping-loader.js';
 import { createKafkaApply, createOutboxProducer } from './kafka-producer.js';
 import { parsePosition } from './position.js';
+import type { RelayTuning } from './relay-loop.js';
 import { startRelay, type Relay, type RelayApply } from './relay.js';
 import type { RunConfig } from './run-config.js';
 
@@ -26,6 +27,8 @@ export interface RunRelayOptions {
   readonly logger?: Logger;
   /** Called once the binlog stream is open (e.g. to start writers that must not be missed). */
   readonly onStarted?: (relay: Relay) => void;
+  /** Called after each batch was applied, with its events (e.g. the embedded audit). */
+  readonly onBatchApplied?: RelayTuning['onBatchApplied'];
 }
 
 type Cleanup = () => Promise<void>;
@@ -58,6 +61,7 @@ export async function runRelayFromConfig(config: RunConfig, options: RunRelayOpt
       checkpointIntervalMs: config.checkpointIntervalMs,
       retryDelays: { maxDelayMs: config.retryMaxDelayMs },
       apply,
+      onBatchApplied: options.onBatchApplied,
       signal: options.signal,
       logger,
     });

@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { auditCommand } from './audit.js';
+import { auditSampleCommand } from './audit-sample.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
 import { demoWriterCommand } from './demo-writer.js';
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   connectorsStatusCommand,
   sinkCommand,
   runCommand,
+  auditCommand,
+  auditSampleCommand,
   schemasCheckCommand,
   schemasPushCommand,
   labCommand,
