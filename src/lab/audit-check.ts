@@ -2,9 +2,12 @@
  * The auditor's measure (DESIGN.md §7) as the lab applies it: for each write (key, version V,
  * commit time t) the key is checked at t + M for each horizon M. Pure.
  *
- * `classifyCheck` is the one place the lab decides consistent vs inconsistent, so that it can be
- * replaced by the auditor's own check function (src/audit) without touching anything else.
+ * The decision is the auditor's own (src/audit/check.ts): the seeds' plain JSON entries are
+ * presented to it as the guard's header of the same state and version, so every strategy is
+ * judged by the same function the production auditor runs.
  */
+import { classify, nines as auditNines } from '../audit/check.js';
+import { encodeStoredValue } from '../cache/stored-value.js';
 import type { KeyState } from './strategy.js';
 
 /** Outcome of one check. */
@@ -16,9 +19,11 @@ export type CheckOutcome = 'consistent' | 'inconsistent';
  * entry/absent at V or above.
  */
 export function classifyCheck(state: KeyState, writtenVersion: bigint): CheckOutcome {
-  if (state.state === 'entry' || state.state === 'absent') return state.version < writtenVersion ? 'inconsistent' : 'consistent';
-  return 'consistent';
+  const header = state.state === 'missing' ? null : encodeStoredValue({ state: state.state, version: state.version, data: EMPTY });
+  return classify(writtenVersion, header, 0, 0).result;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The fraction of consistent checks as nines, `-log10(1 - fraction)`. */
 export interface Nines {
@@ -30,11 +35,9 @@ export interface Nines {
   readonly lowerBound: boolean;
 }
 
-/** Nines of `inconsistent` failures among `checks`; 0 checks give 0 nines. */
+/** Nines of `inconsistent` failures among `checks` (the auditor's formula); 0 checks give 0 nines. */
 export function ninesOf(checks: number, inconsistent: number): Nines {
-  if (checks === 0) return { nines: 0, lowerBound: true };
-  if (inconsistent === 0) return { nines: Math.log10(checks), lowerBound: true };
-  return { nines: -Math.log10(inconsistent / checks), lowerBound: false };
+  return { nines: auditNines(checks - inconsistent, checks) ?? 0, lowerBound: inconsistent === 0 };
 }
 
 /** A check to run: strategy, item id, the version written and when it is due (ms, lab clock). */

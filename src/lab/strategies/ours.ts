@@ -2,8 +2,9 @@
  * This project: 1. UPDATE and publish an INVALIDATE event through the outbox in the same
  * transaction, commit (nothing else: there is no second step to lose); 2. the embedded relay
  * tails the binlog and applies each event through the version guard (a tombstone at the event's
- * version, atomic per key); 3. readers use the guarded read-through, whose fill never overwrites
- * a newer version or tombstone. The read path is the cache module's `createReadThrough`.
+ * version, atomic per key, replacing any reader's lease); 3. readers use the guard v2 read path
+ * (`createReadThrough`): a miss takes a lease before its database read, and the fill lands only
+ * while that lease still stands, so a fill that a write overtook is refused.
  */
 import { createReadThrough } from '../../cache/read-through.js';
 import { RedisCacheWriter } from '../../cache/redis-cache-writer.js';
@@ -23,7 +24,7 @@ export const ours: StrategyDefinition = {
   failureMode:
     'Nothing after the commit can be lost: the event commits with the row and the relay resumes from its stored position. ' +
     'A stale read lasts until the relay applies the event (longer while the relay or Redis is down, which the 1 s checks show); ' +
-    'a slow reader\'s fill is refused by the tombstone\'s version. Not covered by the guard: a lagging replica read after its tombstone expired, or a Redis restored from an older snapshot (the auditor\'s job).',
+    'a slow reader\'s fill is refused because the relay\'s tombstone replaced its lease. Not covered by the guard: a lagging replica read after its tombstone expired, or a Redis restored from an older snapshot (the auditor\'s job).',
   ours: true,
   async create(ctx) {
     const { codec } = ctx.events;
