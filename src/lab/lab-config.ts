@@ -16,7 +16,7 @@ const duration = (fallback: string, minMs: number) =>
 
 /** Settings of `outbox-cache lab`. */
 export const LAB_SETTINGS = {
-  duration: setting({ env: 'LAB_DURATION', flag: 'duration', schema: duration('40s', 5000), doc: 'how long writers and readers run, e.g. 40s, 2m (default 40s; then about 11 s of settling and checks)' }),
+  duration: setting({ env: 'LAB_DURATION', flag: 'duration', schema: duration('30s', 5000), doc: 'how long writers and readers run, e.g. 30s, 2m (default 30s; then about 11 s of settling and checks)' }),
   strategies: setting({ env: 'LAB_STRATEGIES', flag: 'strategies', schema: fields.list('strategies', 'all'), doc: `comma-separated subset of: ${STRATEGY_NAMES.join(', ')} (default all)` }),
   faults: setting({ env: 'LAB_FAULTS', flag: 'faults', schema: fields.text('all'), doc: `all, none, or a comma-separated subset of: ${FAULT_KINDS.join(', ')} (default all)` }),
   replica: setting({ env: 'LAB_REPLICA', flag: 'replica', schema: fields.bool(false), doc: 'start a MariaDB replica delayed by --replica-delay-s, read by every reader during the replica-reads fault (default false)' }),

@@ -7,8 +7,9 @@ import { renderReport, runReading } from '../../src/lab/html-report.js';
 import { parseLabConfig } from '../../src/lab/lab-config.js';
 import { percentile, StrategyTally, TruthBook } from '../../src/lab/measure.js';
 import { staleForeverKeys } from '../../src/lab/results.js';
-import { labStrategies, STRATEGY_NAMES } from '../../src/lab/strategies/index.js';
+import { DEFAULT_TUNABLES, labStrategies, STRATEGY_NAMES } from '../../src/lab/strategies/index.js';
 import { resultTable, summaryText } from '../../src/lab/table.js';
+import { progressBlock } from '../../src/lab/progress.js';
 import { pickKey } from '../../src/lab/workload.js';
 import { sampleResult } from './sample-result.js';
 
@@ -107,14 +108,17 @@ describe('fault schedule', () => {
 
 describe('options and strategies', () => {
   it('lists every strategy once, ours last', () => {
-    const defs = labStrategies({ doubleDeleteSleepMs: 500, ttlOnlyMs: 5000, writeBehindFlushMs: 500, lockTtlMs: 2000, mqRetryMs: 100 });
+    const defs = labStrategies({ doubleDeleteSleepMs: 100, ttlOnlyMs: 1000, writeBehindFlushMs: 100, lockTtlMs: 100, mqRetryMs: 10 });
     expect(defs.map((d) => d.name)).toEqual(STRATEGY_NAMES);
+    expect(new Set(STRATEGY_NAMES).size).toBe(12);
+    expect(STRATEGY_NAMES.at(-1)).toBe('ours');
     expect(defs.filter((d) => d.ours).map((d) => d.name)).toEqual(['ours']);
   });
 
   it('has defaults, and reports every bad option at once', () => {
     const config = parseLabConfig({}, []);
-    expect(config).toMatchObject({ duration: 40_000, writers: 2, readers: 4, keys: 50, replica: false, strategies: STRATEGY_NAMES });
+    expect(config).toMatchObject(DEFAULT_TUNABLES);
+    expect(config).toMatchObject({ duration: 30_000, writers: 2, readers: 4, keys: 50, replica: false, strategies: STRATEGY_NAMES });
     expect([...config.faults]).toEqual(FAULT_KINDS);
     expect(parseLabConfig({ LAB_STRATEGIES: 'ours,cache-aside' }, ['--faults', 'none', '--replica']))
       .toMatchObject({ strategies: ['ours', 'cache-aside'], replica: true, faults: new Set() });
@@ -154,5 +158,18 @@ describe('output', () => {
     const hostile = renderReport({ ...result, strategies: [{ ...result.strategies[0]!, failureMode: '</script><img src=x>' }] }, '');
     expect(hostile).not.toContain('</script><img');
     expect(hostile).toContain('&lt;/script&gt;&lt;img src=x&gt;');
+  });
+});
+
+describe('progress', () => {
+  it('shows the phase, the faults on and each strategy\'s counters', () => {
+    const block = progressBlock({
+      phase: 'running', elapsedMs: 9100, durationMs: 30_000, activeFaults: ['redis-errors'], pendingChecks: 12,
+      strategies: [{ name: 'cache-aside', writes: 1200, reads: 15_000, staleReads: 40, inconsistent: 3 }, { name: 'ours', writes: 1190, reads: 14_000, staleReads: 9, inconsistent: 1 }],
+    });
+    expect(block.split('\n')[0]).toBe('[9s/30s] running, fault on: redis-errors');
+    expect(block).toMatch(/cache-aside\s+writes\s+1,200\s+reads\s+15,000\s+stale reads\s+40\s+bad checks\s+3/);
+    expect(progressBlock({ phase: 'settling', elapsedMs: 31_000, durationMs: 30_000, activeFaults: [], pendingChecks: 12, strategies: [] }))
+      .toContain('settling: waiting for relays, queues and flushes; 12 auditor checks still due');
   });
 });

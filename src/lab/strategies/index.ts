@@ -42,8 +42,10 @@ export function labStrategies(t: StrategyTunables): StrategyDefinition[] {
   ];
 }
 
-/** Names of every strategy, in table order. */
-export const STRATEGY_NAMES: readonly string[] = [
-  'cache-aside', 'delete-first', 'double-delete', 'db-then-cache', 'cache-then-db', 'write-through',
-  'write-through-lock', 'write-behind', 'mq-delete', 'binlog-delete', 'ttl-only', 'ours',
-];
+/** The tunables' defaults (the lab's settings default to the same values). */
+export const DEFAULT_TUNABLES: StrategyTunables = Object.freeze({
+  doubleDeleteSleepMs: 500, ttlOnlyMs: 5000, writeBehindFlushMs: 500, lockTtlMs: 2000, mqRetryMs: 100,
+});
+
+/** Names of every strategy, in table order (names do not depend on the tunables). */
+export const STRATEGY_NAMES: readonly string[] = labStrategies(DEFAULT_TUNABLES).map((s) => s.name);
