@@ -2,12 +2,16 @@
  * The lab can see each failure mode, so that a 0 for our strategy means something: a planted
  * stale key is counted (stale key, failed checks), cache-aside and delete-first with the race
  * forced leave keys stale for good, and write-behind with an app crash loses acknowledged writes.
+ * Then ours (outbox + relay + guarded reads) under every fault but the replica: no key left stale
+ * and no failed check at the longer horizon, while its relay really was killed and restarted and
+ * Redis really failed and restarted. One file, so that these runs take turns on the test servers.
  */
 import { describe, expect, it } from 'vitest';
 import { itemKey, nextItemValue, updateItem } from '../../src/lab/item-table.js';
 import { checkAt } from '../../src/lab/results.js';
 import { runLab } from '../../src/lab/run-lab.js';
 import { cacheAside, deleteFirst } from '../../src/lab/strategies/invalidation.js';
+import { ours } from '../../src/lab/strategies/ours.js';
 import { writeBehind } from '../../src/lab/strategies/write-behind.js';
 import type { StrategyDefinition } from '../../src/lab/strategy.js';
 import { shortRun } from './lab-run.js';
@@ -70,5 +74,23 @@ describe('the lab sees each failure mode', () => {
     expect(result.faults.map((f) => f.kind)).toEqual(['app-crash', 'app-crash']);
     expect(r.diedWrites).toBe(6);
     expect(r.lostWrites).toBeGreaterThan(0);
+  });
+});
+
+describe('ours under the fault schedule', () => {
+  it('leaves no key stale and fails no check 3 s after a write', async () => {
+    const result = await runLab(shortRun([ours], ['app-crash', 'redis-errors', 'redis-restart', 'worker-crash'], {
+      durationMs: 8000, horizonsMs: [1000, 3000], fillDelayMs: 50,
+    }));
+    expect(result.faults.map((f) => f.kind)).toEqual(['app-crash', 'redis-errors', 'redis-restart', 'worker-crash', 'app-crash']);
+    const r = result.strategies[0]!;
+    expect(r.settled).toBe(true);
+    expect(r.writes).toBeGreaterThan(20);
+    expect(r.reads).toBeGreaterThan(40);
+    // The faults did hit it: reads failed while Redis was unreachable.
+    expect(r.readErrors).toBeGreaterThan(0);
+    expect(r.staleForever).toBe(0);
+    expect(checkAt(r, 3000)).toMatchObject({ inconsistent: 0 });
+    expect(checkAt(r, 3000)!.checks).toBeGreaterThan(20);
   });
 });
