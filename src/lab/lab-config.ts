@@ -17,8 +17,20 @@ const duration = (fallback: string, minMs: number) =>
 /** Settings of `outbox-cache lab`. */
 export const LAB_SETTINGS = {
   duration: setting({ env: 'LAB_DURATION', flag: 'duration', schema: duration('30s', 5000), doc: 'how long writers and readers run, e.g. 30s, 2m (default 30s; then about 11 s of settling and checks)' }),
-  strategies: setting({ env: 'LAB_STRATEGIES', flag: 'strategies', schema: fields.list('strategies', 'all'), doc: `comma-separated subset of: ${STRATEGY_NAMES.join(', ')} (default all)` }),
-  faults: setting({ env: 'LAB_FAULTS', flag: 'faults', schema: fields.text('all'), doc: `all, none, or a comma-separated subset of: ${FAULT_KINDS.join(', ')} (default all)` }),
+  strategies: setting({
+    env: 'LAB_STRATEGIES', flag: 'strategies',
+    schema: fields.list('strategies', 'all').superRefine((names, ctx) => {
+      const unknown = names.filter((s) => s !== 'all' && !STRATEGY_NAMES.includes(s));
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown strategies ${unknown.join(', ')}; known: ${STRATEGY_NAMES.join(', ')}` });
+    }),
+    doc: `comma-separated subset of: ${STRATEGY_NAMES.join(', ')} (default all)` }),
+  faults: setting({
+    env: 'LAB_FAULTS', flag: 'faults',
+    schema: fields.text('all').superRefine((text, ctx) => {
+      const { unknown } = parseFaultKinds(text);
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown faults ${unknown.join(', ')}; known: all, none, ${FAULT_KINDS.join(', ')}` });
+    }),
+    doc: `all, none, or a comma-separated subset of: ${FAULT_KINDS.join(', ')} (default all)` }),
   replica: setting({ env: 'LAB_REPLICA', flag: 'replica', schema: fields.bool(false), doc: 'start a MariaDB replica delayed by --replica-delay-s, read by every reader during the replica-reads fault (default false)' }),
   replicaDelayS: setting({ env: 'LAB_REPLICA_DELAY_S', flag: 'replica-delay-s', schema: fields.int(1, 1, 60), doc: 'MASTER_DELAY of the replica, seconds (default 1)' }),
   writers: setting({ env: 'LAB_WRITERS', flag: 'writers', schema: fields.int(2, 1, 32), doc: 'writers per strategy (default 2)' }),
@@ -52,10 +64,6 @@ export type LabConfig = Omit<SettingsValue<typeof LAB_SETTINGS>, 'faults' | 'dur
 export function parseLabConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): LabConfig {
   const parsed = parseSettingsWith(LAB_SETTINGS, env, argv, (c) => {
     const problems: ConfigProblem[] = [];
-    const unknown = c.strategies.filter((s) => s !== 'all' && !STRATEGY_NAMES.includes(s));
-    if (unknown.length > 0) problems.push({ setting: '--strategies', message: `unknown strategies ${unknown.join(', ')}; known: ${STRATEGY_NAMES.join(', ')}` });
-    const faults = parseFaultKinds(c.faults);
-    if (faults.unknown.length > 0) problems.push({ setting: '--faults', message: `unknown faults ${faults.unknown.join(', ')}; known: ${FAULT_KINDS.join(', ')}` });
     if (c.hotKeys > c.keys) problems.push({ setting: '--hot-keys', message: `must not exceed --keys (${c.keys})` });
     return problems;
   });

@@ -124,13 +124,15 @@ describe('options and strategies', () => {
       .toMatchObject({ strategies: ['ours', 'cache-aside'], replica: true, faults: new Set() });
     let error: unknown;
     try {
-      parseLabConfig({}, ['--strategies', 'ours,magic', '--faults', 'meteor', '--hot-keys', '60', '--keys', '10']);
+      parseLabConfig({}, ['--strategies', 'ours,magic', '--faults', 'meteor', '--writers', '0']);
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.setting).sort()).toEqual(['--faults', '--hot-keys', '--strategies']);
+    expect((error as ConfigError).problems.map((p) => p.setting).sort()).toEqual(['--faults', '--strategies', '--writers']);
+    expect(() => parseLabConfig({}, ['--hot-keys', '60', '--keys', '10'])).toThrow(/--hot-keys: must not exceed --keys \(10\)/);
     expect(() => parseLabConfig({}, ['--duration', '1s', '--writers', '0'])).toThrow(/--duration[\s\S]*--writers|--writers[\s\S]*--duration/);
+    expect(() => parseLabConfig({}, ['--strategies', 'magic', '--keys', '1'])).toThrow(/--strategies[\s\S]*--keys|--keys[\s\S]*--strategies/);
   });
 });
 
