@@ -7,7 +7,8 @@
  */
 import { errorMessage } from '../errors.js';
 import { sleep } from '../retry.js';
-import { CheckQueue, classifyCheck } from './audit-check.js';
+import { CheckQueue } from './audit-check.js';
+import { runAuditor } from './auditor-loop.js';
 import { startFaults } from './fault-injector.js';
 import { defaultFaultSchedule, type FaultKind } from './faults.js';
 import { allRows, loadItem, nextItemValue, updateItem } from './item-table.js';
@@ -65,13 +66,17 @@ export interface LabProgress {
   readonly strategies: readonly { readonly name: string; readonly writes: number; readonly reads: number; readonly staleReads: number; readonly inconsistent: number }[];
 }
 
-interface Lane extends WorkloadLane {
-  /** Set once the strategy is created. */
-  strategy: LabStrategy;
-  readonly def: StrategyDefinition;
+/** What a strategy's context updates while it runs. */
+interface LaneState {
+  /** Writes still to die at the crash point (the app-crash fault sets it). */
   dieBudget: number;
   backgroundErrors: number;
   readonly samples: string[];
+}
+
+interface Lane extends WorkloadLane {
+  readonly def: StrategyDefinition;
+  readonly state: LaneState;
 }
 
 /** Runs the lab; resolves to its results (also when stopped early). */
@@ -96,10 +101,9 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     for (const def of options.strategies) {
       const tally = new StrategyTally(horizonsMs);
       const book = new TruthBook();
-      const samples: string[] = [];
-      const lane: Lane = {
-        def, tally, book, dieBudget: 0, backgroundErrors: 0, samples, strategy: NOT_STARTED,
-        sample: (message) => void (samples.length < 3 && !samples.includes(message) && samples.push(message)),
+      const state: LaneState = { dieBudget: 0, backgroundErrors: 0, samples: [] };
+      const sample = (message: string): void => {
+        if (state.samples.length < 3 && !state.samples.includes(message)) state.samples.push(message);
       };
       const ctx: StrategyContext = {
         name: def.name, keyPrefix: `${env.database}:${def.name}:`, redis: appRedis, newRedis: () => env.appRedis(),
@@ -118,19 +122,19 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
           checks.written(def.name, id, version, at);
         },
         diesHere: () => {
-          if (lane.dieBudget <= 0) return false;
-          lane.dieBudget -= 1;
+          if (state.dieBudget <= 0) return false;
+          state.dieBudget -= 1;
           tally.diedWrites += 1;
           return true;
         },
         onBackgroundError: (err) => {
-          lane.backgroundErrors += 1;
-          lane.sample(`background: ${errorMessage(err)}`);
+          state.backgroundErrors += 1;
+          sample(`background: ${errorMessage(err)}`);
         },
       };
-      lane.strategy = await def.create(ctx);
-      started.push(lane.strategy);
-      lanes.push(lane);
+      const strategy = await def.create(ctx);
+      started.push(strategy);
+      lanes.push({ def, tally, book, state, strategy, sample });
     }
 
     const plainCommitMs: number[] = [];
@@ -142,7 +146,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
     const timer = setTimeout(() => workloadStop.abort(), options.durationMs);
     const faults = startFaults(defaultFaultSchedule(options.durationMs, options.faults), {
       env, strategies: started,
-      armCrash: (writes) => lanes.forEach((l) => (l.dieBudget = writes)),
+      armCrash: (writes) => lanes.forEach((l) => (l.state.dieBudget = writes)),
       setReplicaReads: (on) => void (replicaReads = on),
       warn: options.warn,
     }, now);
@@ -154,7 +158,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
         inconsistent: [...l.tally.checks.values()].reduce((n, c) => n + c.inconsistent, 0),
       })),
     }), 250);
-    const auditing = runChecks(env, lanes, checks, now, runStop.signal);
+    const auditing = runAuditor(env.auditRedis, lanes, checks, now, runStop.signal);
     try {
       await Promise.all([
         runWorkload({
@@ -186,7 +190,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
         const keys = await lane.strategy.peek(ids, env.auditRedis);
         results.push(summarizeStrategy(lane.def, lane.tally, lane.book, {
           database: database.get(lane.def.name) ?? new Map(), keys, settled: settled.get(lane.def.name) ?? false,
-          backgroundErrors: lane.backgroundErrors, errorSamples: lane.samples,
+          backgroundErrors: lane.state.backgroundErrors, errorSamples: lane.state.samples,
         }, elapsedMs, plainCommit));
       }
       return {
@@ -214,12 +218,6 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
   }
 }
 
-/** A lane's strategy until it is created (never called: the workload starts after every create). */
-const NOT_STARTED: LabStrategy = {
-  write: async () => {}, read: async () => ({ hit: false, version: 0n }), peek: async () => new Map(),
-  crash: () => {}, workers: [], settled: async () => true, stop: async () => {},
-};
-
 /** Rows of the plain-commit baseline writer (no cache): the reference of the added latency. */
 const BASELINE = 'baseline';
 
@@ -235,36 +233,5 @@ async function baselineWriter(env: LabEnv, options: LabOptions, out: number[], s
       // The baseline only times successful commits.
     }
     await sleep(options.writePauseMs * (0.5 + Math.random()), stop);
-  }
-}
-
-/** The auditor: every 100 ms, checks the keys whose horizon has come, one MGET per strategy. */
-async function runChecks(env: LabEnv, lanes: readonly Lane[], queue: CheckQueue, now: () => number, stop: AbortSignal): Promise<void> {
-  const byName = new Map(lanes.map((l) => [l.def.name, l]));
-  let carried: ReturnType<CheckQueue['takeDue']> = [];
-  while (!stop.aborted) {
-    const due = [...carried, ...queue.takeDue(now())];
-    carried = [];
-    const groups = new Map<string, typeof due>();
-    for (const check of due) {
-      let group = groups.get(check.strategy);
-      if (!group) groups.set(check.strategy, (group = []));
-      group.push(check);
-    }
-    for (const [name, group] of groups) {
-      const lane = byName.get(name);
-      if (!lane) continue;
-      try {
-        const states = await lane.strategy.peek([...new Set(group.map((c) => c.id))], env.auditRedis);
-        for (const check of group) {
-          const state = states.get(check.id);
-          if (state) lane.tally.check(check.horizonMs, check.id, classifyCheck(state, check.version));
-        }
-      } catch {
-        // Redis restarting: the auditor reads these keys again on its next round.
-        carried.push(...group);
-      }
-    }
-    await sleep(100, stop);
   }
 }
