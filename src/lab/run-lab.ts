@@ -108,7 +108,7 @@ export async function runLab(options: LabOptions): Promise<LabResult> {
       const ctx: StrategyContext = {
         name: def.name, keyPrefix: `${env.database}:${def.name}:`, redis: appRedis, newRedis: () => env.appRedis(),
         writePool: env.writePool, databaseUrl: env.databaseUrl, database: env.database,
-        events: env.events, entryTtlMs: options.entryTtlMs ?? 600_000, signal: runStop.signal,
+        events: env.events, entryTtlMs: options.entryTtlMs ?? 600_000,
         load: async (id) => {
           tally.dbReads += 1;
           const loaded = await loadItem(replicaReads && env.replica ? env.replica.pool : env.readPool, def.name, id);

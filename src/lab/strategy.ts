@@ -64,8 +64,6 @@ export interface StrategyContext {
   readonly diesHere: () => boolean;
   /** Told about errors of background work (a consumer's failed delete, a relay's retry). */
   readonly onBackgroundError: (err: unknown) => void;
-  /** Aborted when the lab ends. */
-  readonly signal: AbortSignal;
 }
 
 /** Something a strategy runs beside the application: a relay, a queue consumer, a binlog tail. */
