@@ -1,8 +1,10 @@
 import type { Command } from '../command.js';
+import { auditCommand } from './audit.js';
+import { auditSampleCommand } from './audit-sample.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
-import { demoCommand } from './demo.js';
 import { demoWriterCommand } from './demo-writer.js';
+import { demoCommand, labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
@@ -21,8 +23,11 @@ export const COMMANDS: readonly Command[] = [
   connectorsStatusCommand,
   sinkCommand,
   runCommand,
+  auditCommand,
+  auditSampleCommand,
   schemasCheckCommand,
   schemasPushCommand,
+  labCommand,
   demoCommand,
   demoWriterCommand,
 ];

@@ -1,5 +1,8 @@
 /** `outbox-cache run`: the embedded binlog relay, until SIGTERM/SIGINT. */
+import { startEmbeddedAudit } from '../../audit/embedded.js';
+import { EMBEDDED_AUDIT_SETTINGS, parseBoth, parseEmbeddedAuditConfig, splitArgv } from '../../audit/settings.js';
 import { describeSettings } from '../../config/settings.js';
+import { createLogger } from '../../ops/logger.js';
 import { runRelayFromConfig } from '../../relay/from-config.js';
 import { RUN_SETTINGS, parseRunConfig } from '../../relay/run-config.js';
 import { EXIT, type Command } from '../command.js';
@@ -21,10 +24,20 @@ export const runCommand: Command = {
     'Options (environment variable in parentheses):',
     describeSettings(RUN_SETTINGS),
     '',
+    'Embedded consistency audit (redis mode; on when AUDIT_DELAYS is set; see docs/auditor.md):',
+    describeSettings(EMBEDDED_AUDIT_SETTINGS),
+    '',
   ].join('\n'),
   async run(ctx) {
-    const config = parseRunConfig(ctx.env, ctx.argv);
-    await runRelayFromConfig(config, { signal: ctx.signal });
+    const argv = splitArgv(ctx.argv, EMBEDDED_AUDIT_SETTINGS);
+    const [config, auditConfig] = parseBoth(() => parseRunConfig(ctx.env, argv.rest), () => parseEmbeddedAuditConfig(ctx.env, argv.own));
+    const logger = createLogger({ level: config.logLevel, name: 'outbox-cache-relay' });
+    const audit = await startEmbeddedAudit(auditConfig, config, { logger });
+    try {
+      await runRelayFromConfig(config, { signal: ctx.signal, logger, onBatchApplied: audit?.onBatchApplied });
+    } finally {
+      await audit?.stop();
+    }
     return EXIT.OK;
   },
 };
