@@ -1,7 +1,7 @@
 /**
  * The lab's servers and connections: a MariaDB (given, or started locally with the binlog on), a
  * Redis of its own (so it may restart it) behind the fault proxy, optionally a lagging replica,
- * the lab's own database with `lab_item` and both outbox tables, and the pools. Everything it
+ * the lab's own database with `lab_item` and its outbox tables, and the pools. Everything it
  * opens is closed by `close()`, in reverse order; a given server is left running with the lab's
  * database dropped.
  */
@@ -19,7 +19,7 @@ import { ensureItems, LAB_AGGREGATE } from './item-table.js';
 import { startRedisProxy, type RedisProxy } from './redis-proxy.js';
 import { startReplica, type LabReplica } from './replica.js';
 import { BINLOG_DELETE_TABLE } from './strategies/binlog-delete.js';
-import { OURS_TABLE } from './strategies/ours.js';
+import { OURS_L1_TABLE, OURS_TABLE } from './strategies/ours.js';
 
 /** What {@link openLabEnv} needs. */
 export interface LabEnvOptions {
@@ -102,6 +102,7 @@ export async function openLabEnv(options: LabEnvOptions): Promise<LabEnv> {
     const setup = await writePool.getConnection();
     try {
       await migrateOutbox(setup, { table: OURS_TABLE });
+      await migrateOutbox(setup, { table: OURS_L1_TABLE });
       await migrateOutbox(setup, { table: BINLOG_DELETE_TABLE });
     } finally {
       setup.release();

@@ -7,7 +7,7 @@ import { binlogDelete } from './binlog-delete.js';
 import { cacheThenDb, dbThenCache, writeThrough, writeThroughLocked } from './cache-update.js';
 import { cacheAside, delayedDoubleDelete, deleteFirst, ttlOnly } from './invalidation.js';
 import { mqRetriedDelete } from './mq-delete.js';
-import { ours } from './ours.js';
+import { ours, oursL1 } from './ours.js';
 import { writeBehind } from './write-behind.js';
 
 /** Tunables of the strategies that have one. Durations in ms. */
@@ -39,6 +39,7 @@ export function labStrategies(t: StrategyTunables): StrategyDefinition[] {
     binlogDelete,
     ttlOnly({ ttlMs: t.ttlOnlyMs }),
     ours,
+    oursL1,
   ];
 }
 
