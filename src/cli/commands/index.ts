@@ -3,6 +3,8 @@ import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
 import { demoCommand } from './demo.js';
 import { demoWriterCommand } from './demo-writer.js';
+import { dlqListCommand } from './dlq-list.js';
+import { dlqReplayCommand } from './dlq-replay.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
@@ -25,4 +27,6 @@ export const COMMANDS: readonly Command[] = [
   schemasPushCommand,
   demoCommand,
   demoWriterCommand,
+  dlqListCommand,
+  dlqReplayCommand,
 ];
