@@ -5,6 +5,7 @@ import { demoCommand } from './demo.js';
 import { demoWriterCommand } from './demo-writer.js';
 import { dlqListCommand } from './dlq-list.js';
 import { dlqReplayCommand } from './dlq-replay.js';
+import { inspectCommand } from './inspect.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
 import { schemasCheckCommand } from './schemas-check.js';
@@ -29,4 +30,5 @@ export const COMMANDS: readonly Command[] = [
   demoWriterCommand,
   dlqListCommand,
   dlqReplayCommand,
+  inspectCommand,
 ];

@@ -8,7 +8,7 @@ import { Kafka } from 'kafkajs';
 import type { Cluster, Redis } from 'ioredis';
 import { parseSettingsWith, type Setting, type SettingsValue } from '../../config/settings.js';
 import { kafkaSecurityProblems, redisUrlProblems } from '../../config/sink.js';
-import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { ConfigError, OutboxCacheError, type ConfigProblem } from '../../errors.js';
 import { createRedisClient, kafkaClientConfig } from '../../ops/clients.js';
 import { createLogger } from '../../ops/logger.js';
 import type { KAFKA_TOOL_SETTINGS, REDIS_TOOL_SETTINGS } from '../../operations/settings.js';
@@ -60,9 +60,26 @@ export function kafkaFromSettings(c: SettingsValue<typeof KAFKA_TOOL_SETTINGS>):
   return new Kafka(kafkaClientConfig(c, logger));
 }
 
-/** A Redis client (single node or Cluster) from the tool settings; connects on first use. */
-export function redisFromSettings(c: SettingsValue<typeof REDIS_TOOL_SETTINGS>): Redis | Cluster {
-  return createRedisClient(c);
+/**
+ * A Redis client (single node or Cluster) from the tool settings, once it is ready: the client
+ * has no offline queue, so commands sent before the connection would fail.
+ */
+export async function redisFromSettings(c: SettingsValue<typeof REDIS_TOOL_SETTINGS>, timeoutMs = 10_000): Promise<Redis | Cluster> {
+  const redis = createRedisClient(c);
+  if (redis.status === 'ready') return redis;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', () => resolve());
+      timer = setTimeout(() => reject(new OutboxCacheError(`Redis not reachable within ${timeoutMs} ms`, { code: 'REDIS_UNAVAILABLE', retriable: true })), timeoutMs);
+    });
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Progress of a long run: a bar on a terminal, nothing otherwise. */
