@@ -14,10 +14,9 @@ export const GUARD_SCRIPTS = {
   upsertEntry: { file: 'upsertEntry-1.lua', keys: 1 },
   invalidateEntry: { file: 'invalidateEntry-1.lua', keys: 1 },
   deleteEntry: { file: 'deleteEntry-1.lua', keys: 1 },
-  fillEntry: { file: 'fillEntry-1.lua', keys: 1 },
-  beginFill: { file: 'beginFill-1.lua', keys: 1 },
   acquireLease: { file: 'acquireLease-1.lua', keys: 1 },
-  fillLease: { file: 'fillLease-1.lua', keys: 1 },
+  fillEntry: { file: 'fillEntry-1.lua', keys: 1 },
+  releaseLease: { file: 'releaseLease-1.lua', keys: 1 },
   applyActions: { file: 'applyActions-n.lua', keys: null },
 } as const;
 
@@ -32,12 +31,13 @@ type Arg = string | Buffer | number;
  */
 export interface GuardCommands {
   outboxCacheUpsertEntry(key: string, version: string, ttlMs: number, data: Buffer): Promise<number>;
-  outboxCacheInvalidateEntry(key: string, version: string, ttlMs: number): Promise<number>;
+  outboxCacheInvalidateEntry(key: string, version: string, ttlMs: number, keepBytes?: '1' | '0'): Promise<number>;
   outboxCacheDeleteEntry(key: string, version: string, ttlMs: number): Promise<number>;
-  outboxCacheFillEntry(key: string, ...args: Arg[]): Promise<number>;
-  outboxCacheBeginFillBuffer(key: string): Promise<[number, Buffer | null]>;
-  outboxCacheAcquireLeaseBuffer(key: string, token: string, ttlMs: number): Promise<[Buffer, Buffer?]>;
-  outboxCacheFillLease(key: string, ...args: Arg[]): Promise<number>;
+  outboxCacheAcquireLeaseBuffer(key: string, token: string, ttlMs: number | string, minVersion: string): Promise<[Buffer, Buffer, Buffer]>;
+  outboxCacheFillEntry(
+    key: string, version: string, state: 'E' | 'A', ttlMs: number | string, data: Buffer | string, token: string, tombstoneTtlMs: number | string,
+  ): Promise<number>;
+  outboxCacheReleaseLease(key: string, token: string, tombstoneTtlMs: number | string): Promise<number>;
   outboxCacheApplyActions(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
 }
 

@@ -31,6 +31,12 @@ export interface RedisCacheWriterOptions extends CacheTtlOptions {
    * that call are spread over [entryTtlMs × (1 − ttlJitter), entryTtlMs]. Default Math.random.
    */
   readonly random?: () => number;
+  /**
+   * Bounded-stale serving (opt-in): an invalidation over an entry keeps the entry's bytes, its
+   * version and Redis's time in the tombstone (and so in a lease taken over it), for reads that
+   * pass `allowStaleMs`. Costs memory: the bytes live on for the tombstone TTL. Default false.
+   */
+  readonly keepStaleBytes?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -43,6 +49,7 @@ export class RedisCacheWriter implements CacheWriter {
   private readonly maxKeysPerCall: number;
   private readonly random: () => number;
   private readonly keyPrefix: string;
+  private readonly keepStaleBytes: boolean;
 
   /** Throws ConfigError for invalid TTLs or a client that could queue commands forever. */
   constructor(options: RedisCacheWriterOptions) {
@@ -51,6 +58,7 @@ export class RedisCacheWriter implements CacheWriter {
     this.timeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
     this.maxKeysPerCall = positiveInteger('maxKeysPerCall', options.maxKeysPerCall ?? 250);
     this.random = options.random ?? Math.random;
+    this.keepStaleBytes = options.keepStaleBytes === true;
     this.redis = defineGuardCommands(options.redis);
     // ioredis prefixes KEYS itself; the slot must be computed on the prefixed key.
     this.keyPrefix = (options.redis.options as { keyPrefix?: string }).keyPrefix ?? '';
@@ -67,7 +75,7 @@ export class RedisCacheWriter implements CacheWriter {
   async applyBatch(actions: readonly CacheAction[]): Promise<ApplyOutcome[]> {
     if (actions.length === 0) return [];
     // Heads first: an invalid version rejects the batch before anything reaches Redis.
-    const heads = actions.map(storedHead);
+    const heads = actions.map((action) => storedHead(action, this.keepStaleBytes));
     const outcomes = new Array<ApplyOutcome>(actions.length);
     const wrongType: string[] = [];
     await Promise.all(
@@ -146,16 +154,18 @@ export class RedisCacheWriter implements CacheWriter {
 }
 
 const STATE_OF = { upsert: 'E', invalidate: 'T', delete: 'A' } as const;
+const KEEPING_STATE_OF = { ...STATE_OF, invalidate: 'S' } as const;
 /** The golden ratio's fractional part: consecutive multiples fill [0, 1) evenly. */
 const PHI = 0.6180339887498949;
 
 /**
  * The start of the value an action stores (`E<version>:`, `T<version>:`, `A<version>:`, `R0:`;
- * see applyActions-n.lua); an upsert's data follows it.
+ * `S<version>:` for an invalidation keeping the bytes; see applyActions-n.lua); an upsert's data
+ * follows it.
  */
-function storedHead(action: CacheAction): string {
+function storedHead(action: CacheAction, keepStaleBytes: boolean): string {
   if (action.kind === 'revoke-leases') return 'R0:';
-  return `${STATE_OF[action.kind]}${checkedVersion(action.version)}:`;
+  return `${(keepStaleBytes ? KEEPING_STATE_OF : STATE_OF)[action.kind]}${checkedVersion(action.version)}:`;
 }
 
 /**

@@ -10,16 +10,20 @@
 --            jitter; passed as text because Redis formats a Lua number argument with a float
 --            formatter that costs a third of the SET it feeds); 0 for a revoke
 --            the value to store is in the stored layout: E<V>:<data> (upsert), T<V>: (invalidate),
---            A<V>: (delete), or R0: (revoke leases: drop the key); V canonical decimal
+--            A<V>: (delete), S<V>: (invalidate keeping the invalidated entry's bytes for
+--            bounded-stale reads: stores T<V>:<invalidatedAtMs>:<staleVersion>:<bytes>, see
+--            keptBytes.lua), or R0: (revoke leases: drop the key); V canonical decimal.
+--            A lease counts with its floor; applying replaces (revokes) it.
 -- Returns  a string of n characters: '1' applied, '0' stale, 'w' key holds a non-string value
 --          (left untouched; the other actions still apply); an error when ARGV[1] is malformed
 --          (the actions before the malformed one are applied) or holds more than n actions.
 --@include storedState
+--@include keptBytes
 local packed, pos, out = ARGV[1], 1, {}
 local size = #packed
 for i = 1, #KEYS do
   local key = KEYS[i]
-  local length, ttl, at, kind, incoming = string.match(packed, '^(%d+);(%d+);()([EATR])(%d+):', pos)
+  local length, ttl, at, kind, incoming = string.match(packed, '^(%d+);(%d+);()([EATRS])(%d+):', pos)
   if kind ~= nil then pos = at + tonumber(length) end
   -- A packing bug must not write a misread action; the actions before it were read correctly.
   -- Versions are canonical (no leading zero), or the string comparison would be wrong; a TTL
@@ -34,7 +38,10 @@ for i = 1, #KEYS do
     redis.call('DEL', key)
     out[i] = '1'
   elseif sinkMayApply(state, version, incoming) then
-    redis.call('SET', key, string.sub(packed, at, pos - 1), 'PX', ttl)
+    local value
+    if kind == 'S' then value = tombstoneKeepingBytes(key, state, version, incoming)
+    else value = string.sub(packed, at, pos - 1) end
+    redis.call('SET', key, value, 'PX', ttl)
     out[i] = '1'
   else
     out[i] = '0'

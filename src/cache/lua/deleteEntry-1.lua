@@ -1,11 +1,13 @@
--- Sink delete: store "known absent" at V unless the key holds a version >= V.
+-- Sink delete: store "known absent" at V unless the key holds a version >= V (a lease counts
+-- with its floor and is revoked).
 --
 -- KEYS[1]  cache key
 -- ARGV[1]  V, canonical decimal (1 .. 2^63-1)
 -- ARGV[2]  negative-entry TTL in milliseconds
--- Returns  1 applied, 0 stale; error WRONGTYPE when the key is not a string.
+-- Returns  1 applied, 0 stale; error on a non-canonical V; WRONGTYPE when the key is not a string.
 --@include storedState
 local key, incoming = KEYS[1], ARGV[1]
+if not isCanonical(incoming) then return redis.error_reply('ERR deleteEntry: non-canonical version') end
 local state, version = readHeader(key)
 if state == 'W' then return wrongType(key) end
 if not sinkMayApply(state, version, incoming) then return 0 end

@@ -1,10 +1,12 @@
 -- Included by every guard script (the loader replaces the `--@include storedState` line).
 --
--- A cache key holds one Redis string: <state><version>:<data>
---   state    E entry, A known absent, T tombstone, L lease (data = the lease token)
---   version  canonical decimal: digits only, no leading zeros; 0 = no per-aggregate version
---            (lease-managed keys), otherwise 1 .. 9223372036854775807
---   data     the cached bytes (E), empty (A, T), or the lease token (L)
+-- A cache key holds one Redis string, starting with the header <state><version>: (see
+-- src/cache/stored-value.ts for the full layout):
+--   E<v>:<data>      entry               A<v>:     known absent
+--   T<v>:[<kept>]    tombstone           L<floor>:<token>[:<kept>]   a reader's lease
+--   kept = <invalidatedAtMs>:<staleVersion>:<bytes> of the invalidated entry (opt-in)
+--   version  canonical decimal: digits only, no leading zeros, 0 .. 9223372036854775807; a
+--            lease's version is its floor (the tombstone's version it replaced, 0 over nothing)
 --
 -- Versions reach 2^63-1, past the range a Lua number (a double) holds exactly, so they are
 -- compared as canonical decimal strings: the shorter string is the smaller number; strings of
@@ -21,6 +23,13 @@ local function versionLess(a, b)
   return false
 end
 
+-- True for a canonical version (digits, no leading zero, at most 19 digits, <= 2^63-1).
+local function isCanonical(v)
+  if string.match(v, '^%d+$') == nil or #v > 19 then return false end
+  if #v > 1 and string.byte(v) == 48 then return false end
+  return not versionLess('9223372036854775807', v)
+end
+
 -- Reads the header only (state + at most 19 digits + ':' = 21 bytes), never the data, so a guard
 -- check costs the same whatever the value size. Returns state, version; nil when the key is
 -- missing or holds a string this module did not write, including a non-canonical version (the
@@ -35,17 +44,10 @@ local function readHeader(key)
   return state, version
 end
 
--- Sink rule (invalidate, upsert, delete): applies only over a strictly lower version.
+-- Sink rule (invalidate, upsert, delete): applies only over a strictly lower version; a lease
+-- counts with its floor, and applying replaces (revokes) it.
 local function sinkMayApply(state, version, incoming)
   return state == nil or versionLess(version, incoming)
-end
-
--- Reader fill rule: refused by an entry (E or A) at v >= V or by a tombstone at v > V; a fill at
--- the tombstone's own version is fresh (the reader saw the write that caused the tombstone).
-local function fillMayApply(state, version, incoming)
-  if state == 'E' or state == 'A' then return versionLess(version, incoming) end
-  if state == 'T' then return not versionLess(incoming, version) end
-  return true
 end
 
 local function wrongType(key)
