@@ -1,13 +1,16 @@
 import type { Command } from '../command.js';
+import { backfillCommand } from './backfill.js';
 import { connectorsApplyCommand } from './connectors-apply.js';
 import { connectorsStatusCommand } from './connectors-status.js';
 import { demoCommand } from './demo.js';
 import { demoWriterCommand } from './demo-writer.js';
 import { dlqListCommand } from './dlq-list.js';
 import { dlqReplayCommand } from './dlq-replay.js';
+import { flushCommand } from './flush.js';
 import { inspectCommand } from './inspect.js';
 import { migrateCommand } from './migrate.js';
 import { outboxPurgeCommand } from './outbox-purge.js';
+import { rebuildCommand } from './rebuild.js';
 import { schemasCheckCommand } from './schemas-check.js';
 import { schemasPushCommand } from './schemas-push.js';
 import { runCommand } from './run.js';
@@ -28,7 +31,10 @@ export const COMMANDS: readonly Command[] = [
   schemasPushCommand,
   demoCommand,
   demoWriterCommand,
+  backfillCommand,
+  rebuildCommand,
+  flushCommand,
+  inspectCommand,
   dlqListCommand,
   dlqReplayCommand,
-  inspectCommand,
 ];
