@@ -53,6 +53,8 @@ export interface BackfillOptions {
   readonly leaseTtlMs?: number;
   /** Rows per batch. Default 500. */
   readonly batchSize?: number;
+  /** Batches going through Redis and MySQL at once (the cursor still moves in order). Default 2. */
+  readonly batchesInFlight?: number;
   /** Most rows per second; undefined: no limit. */
   readonly rowsPerSecond?: number;
   /** Resume after a stored cursor (default true); false starts from the first row. */
@@ -100,7 +102,20 @@ export async function backfillNamespace(o: BackfillOptions): Promise<BackfillRes
   const counts: BackfillCounts = { rows: 0, written: 0, refused: 0, busy: 0, gone: 0, wrongType: 0 };
   const total = o.countTotal ? await countRows(o, after) : undefined;
   const pacer = createPacer(o.rowsPerSecond, o.signal);
+  const depth = o.batchesInFlight ?? 2;
+  // Batches have disjoint keys, so several can be in flight; the cursor only moves past a batch
+  // once it and every batch before it are done.
+  const inFlight: { done: Promise<BackfillCounts>; after: unknown }[] = [];
+  const finishOldest = async (): Promise<void> => {
+    const oldest = inFlight.shift();
+    if (!oldest) return;
+    add(counts, await oldest.done);
+    await redisStep('store the cursor', () =>
+      saveCursor(o.redis, key, { scan, after: oldest.after as string | number, rows: (resumed?.rows ?? 0) + counts.rows }));
+    o.onProgress?.({ counts, total });
+  };
   let pending: Promise<Row[]> = scanRows(o, after, batchSize);
+  let aborted = false;
   try {
     for (;;) {
       const rows = await pending;
@@ -108,16 +123,24 @@ export async function backfillNamespace(o: BackfillOptions): Promise<BackfillRes
       after = rows[rows.length - 1]?.[o.spec.pk];
       // The next batch's keys are read while this batch goes through Redis.
       pending = rows.length < batchSize ? Promise.resolve([]) : scanRows(o, after, batchSize);
-      if (!(await pacer.take(rows.length))) return { counts, aborted: true, resumedAfterRows: resumed?.rows };
-      add(counts, o.spec.mode === 'fill' ? await fillBatch(ctx, rows) : await invalidateBatch(ctx, rows));
-      await redisStep('store the cursor', () =>
-        saveCursor(o.redis, key, { scan, after: after as string | number, rows: (resumed?.rows ?? 0) + counts.rows }));
-      o.onProgress?.({ counts, total });
-      if (o.signal?.aborted) return { counts, aborted: true, resumedAfterRows: resumed?.rows };
+      if (!(await pacer.take(rows.length))) {
+        aborted = true;
+        break;
+      }
+      const done = o.spec.mode === 'fill' ? fillBatch(ctx, rows) : invalidateBatch(ctx, rows);
+      done.catch(() => undefined);
+      inFlight.push({ done, after });
+      if (inFlight.length >= depth) await finishOldest();
+      if (o.signal?.aborted) {
+        aborted = true;
+        break;
+      }
     }
+    while (inFlight.length > 0) await finishOldest();
   } finally {
-    await pending.catch(() => undefined);
+    await Promise.all([pending, ...inFlight.map((b) => b.done)].map((p) => p.catch(() => undefined)));
   }
+  if (aborted) return { counts, aborted: true, resumedAfterRows: resumed?.rows };
   await redisStep('delete the cursor', () => deleteCursor(o.redis, key));
   return { counts, aborted: false, resumedAfterRows: resumed?.rows };
 }
@@ -207,12 +230,12 @@ async function countRows(o: BackfillOptions, after: unknown): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Rows by primary key (as text) with their versions, in one consistent snapshot. */
+/** Rows of the primary keys `pks` (ascending) by key as text, with their versions, in one consistent snapshot. */
 async function readRows(o: BackfillOptions, pks: readonly unknown[]): Promise<Map<string, { row: Row; version: bigint }>> {
   const spec = o.spec;
   const byPk = new Map<string, { row: Row; version: bigint }>();
   const read = async (conn: Pool | PoolConnection): Promise<void> => {
-    const { sql, params } = rowsSql(spec, pks);
+    const { sql, params } = rowsSql(spec, pks[0], pks[pks.length - 1]);
     const [rows] = await conn.query<RowDataPacket[]>(sql, params);
     const column = 'column' in spec.version ? spec.version.column : undefined;
     const ids = rows.map((row) => aggregateIdOf(spec, renderKey(spec.key, row)));

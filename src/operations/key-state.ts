@@ -1,9 +1,8 @@
 /**
  * What one cache key holds, decoded for an operator (`inspect`), and the auditor's verdict
  * against the database version (DESIGN.md §7: missing, tombstone and lease are consistent; an
- * entry or "known absent" is stale only below the database's version). Reads the guard v2
- * layout (plan: stored layout of guard v2); the state and version come from decodeStoredValue.
- * Pure: no I/O.
+ * entry or "known absent" is stale only below the database's version). The layout is decoded by
+ * the cache's own decodeStoredValue. Pure: no I/O.
  */
 import { decodeStoredValue, type StoredState } from '../cache/stored-value.js';
 
@@ -33,17 +32,10 @@ export interface KeyState {
   readonly storedBytes?: number;
 }
 
-const STALE_PART = /^(\d{1,16}):(0|[1-9]\d{0,18}):/;
-
-function keptStale(text: string, totalBytes: number, prefixBytes: number): KeptStale | undefined {
-  const match = STALE_PART.exec(text);
-  if (!match?.[1] || !match[2]) return undefined;
-  return { invalidatedAtMs: Number(match[1]), version: BigInt(match[2]), bytes: totalBytes - prefixBytes - match[0].length };
-}
-
 /**
  * Decodes a key from its type, TTL (PTTL: -2 missing, -1 none), total length and its first bytes
- * (`head`, at least the header, the token and the kept-stale prefix: 128 bytes suffice).
+ * (`head`, at least the header, the token and the kept-stale prefix: 128 bytes suffice); sizes
+ * come from the total length, so a large value is never read whole.
  */
 export function decodeKeyState(key: string, redisType: string, pttl: number, storedBytes: number, head: Buffer): KeyState {
   if (redisType === 'none') return { key, kind: 'missing' };
@@ -51,21 +43,21 @@ export function decodeKeyState(key: string, redisType: string, pttl: number, sto
   if (redisType !== 'string') return { key, kind: 'wrong-type', ttlMs };
   const decoded = decodeStoredValue(head);
   if (!decoded) return { key, kind: 'foreign', ttlMs, storedBytes };
-  const headerBytes = head.length - decoded.data.length;
+  // Bytes past the head belong to the last part: the entry's data or the kept stale bytes.
+  const tailBytes = (part: Buffer): number => storedBytes - (head.length - part.length);
+  const stale = decoded.stale
+    ? { version: decoded.stale.version, invalidatedAtMs: decoded.stale.invalidatedAtMs, bytes: tailBytes(decoded.stale.data) }
+    : undefined;
   const base = { key, kind: decoded.state, version: decoded.version, ttlMs, storedBytes };
-  const rest = decoded.data.toString('latin1');
   switch (decoded.state) {
     case 'entry':
-      return { ...base, valueBytes: storedBytes - headerBytes };
+      return { ...base, valueBytes: tailBytes(decoded.data) };
     case 'absent':
       return base;
     case 'tombstone':
-      return { ...base, stale: rest === '' ? undefined : keptStale(rest, storedBytes, headerBytes) };
-    case 'lease': {
-      const token = rest.slice(0, 32);
-      const after = rest.slice(32);
-      return { ...base, leaseToken: token, stale: after.startsWith(':') ? keptStale(after.slice(1), storedBytes, headerBytes + 33) : undefined };
-    }
+      return { ...base, stale };
+    case 'lease':
+      return { ...base, leaseToken: decoded.data.toString('latin1'), stale };
   }
 }
 

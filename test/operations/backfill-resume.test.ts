@@ -25,17 +25,21 @@ afterAll(async () => {
 
 it('stops on SIGINT between batches, then resumes after the last finished batch', async () => {
   const env = { REDIS_URL: inject('redisUrl'), MYSQL_URL: db.url, CACHE_KEY_PREFIX: prefix };
-  const args = ['--namespace', 'item', '--table', 'items', '--batch-size', '20', '--rate', '400'];
+  const args = ['--namespace', 'item', '--table', 'items', '--batch-size', '20', '--rate', '200'];
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'backfill', ...args], {
     env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
   const cursorKey = `${prefix}__outbox-cache:backfill:item`;
   try {
-    await waitUntil('a few batches stored', async () => ((await loadCursor(redis, cursorKey))?.rows ?? 0) >= 60);
+    await waitUntil('a few batches stored', async () => {
+      if (exitCode !== undefined) throw new Error(`backfill exited early (${exitCode}): ${output}`);
+      return ((await loadCursor(redis, cursorKey))?.rows ?? 0) >= 60;
+    }, 60_000);
   } finally {
     child.kill('SIGINT');
   }

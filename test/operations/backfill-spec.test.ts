@@ -22,7 +22,7 @@ describe('backfill spec', () => {
     });
     expect(keyScanSql({ ...spec, version: { table: 'outbox_version' } }, undefined, 5).sql)
       .toBe('SELECT `id`, `sku`, `region` FROM `shop`.`products` ORDER BY `id` LIMIT 5');
-    expect(rowsSql(spec, [1, 2])).toEqual({ sql: 'SELECT * FROM `shop`.`products` WHERE `id` IN (?)', params: [[1, 2]] });
+    expect(rowsSql({ ...spec, where: 'a = 1' }, 1, 9)).toEqual({ sql: 'SELECT * FROM `shop`.`products` WHERE `id` >= ? AND `id` <= ? AND (a = 1)', params: [1, 9] });
   });
 
   it('lists every problem of a spec', () => {
