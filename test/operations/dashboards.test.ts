@@ -36,11 +36,14 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(full, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && statSync(join(full, f)).isFile()).map((f) => join(full, f));
 }
 
-/** Metric names a part registers, read from its sources (`name: '...'` or `counter('...', ...)` literals). */
+/** Metric names a part registers, read from its sources (`name: '...'`, or the first argument of a helper such as `counter('...', ...)`). */
 function namesDefinedIn(dir: string, prefix: string): Set<string> {
   const names = new Set<string>();
   for (const file of sourceFiles(dir)) {
-    for (const m of readFileSync(file, 'utf8').matchAll(new RegExp(`(?:name:\\s*|(?:counter|gauge|histogram|summary)\\(\\s*)['"\`](${prefix}[a-z0-9_]+)['"\`]`, 'gi'))) names.add(m[1]!);
+    const text = readFileSync(file, 'utf8');
+    // Only files that define metrics (a table name like outbox_relay_position is not one).
+    if (!text.includes("from 'prom-client'")) continue;
+    for (const m of text.matchAll(new RegExp(`(?:name:\\s*|\\w+\\(\\s*)['"\`](${prefix}[a-z0-9_]+)['"\`]`, 'g'))) names.add(m[1]!);
   }
   return names;
 }
