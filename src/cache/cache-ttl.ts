@@ -1,10 +1,10 @@
 /**
- * TTLs of cache states, their defaults and the invariant that keeps the guard safe. Pure.
+ * TTLs of cache states, their defaults and their consistency check. Pure.
  *
- * Safety invariant: every state the sink writes (entry, known absent, tombstone) must live at
- * least as long as the maximum read age, which is the tombstone TTL. A reader whose database read
- * is older than that is refused by the fill script; a younger reader always meets the state the
- * sink wrote for any write it could have missed.
+ * Since guard v2 a fill needs the reader's own lease (or an older entry), so no TTL is a safety
+ * bound any more: a reader slower than the lease TTL simply finds its lease gone. The check that
+ * entries and "known absent" outlive tombstones is kept from v1 so that every configuration valid
+ * before stays valid, and because a tombstone outliving the entries it replaces has no use.
  */
 import { ConfigError, type ConfigProblem } from '../errors.js';
 
@@ -21,8 +21,8 @@ export interface CacheTtlOptions {
   /** TTL of "known absent" entries (sink deletes, reader fills of missing rows). Default 300,000 (5 min). */
   readonly negativeTtlMs?: number;
   /**
-   * TTL of tombstones, and the maximum age of a reader's database read that may still fill.
-   * The sink and every read path must use the same value. Default 60,000 (1 min).
+   * TTL of tombstones (sink invalidations, and a lease given back over a tombstone). The sink and
+   * every read path should use the same value. Default 60,000 (1 min).
    */
   readonly tombstoneTtlMs?: number;
 }

@@ -34,7 +34,7 @@ export function toScriptError(err: unknown, what: string): ScriptError {
 /**
  * Runs one Redis call with a deadline of `timeoutMs`; any failure becomes a ScriptError. A call
  * that timed out may still run later if the client had queued it: every guard script is safe to
- * run late (the sink's by version, fills by the read-age check on the Redis clock).
+ * run late (the sink's by version, fills by their lease, which ends with its TTL).
  */
 export async function guardedCall<T>(what: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

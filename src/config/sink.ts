@@ -66,6 +66,7 @@ export const SINK_SETTINGS = {
   entryTtlMs: setting({ env: 'CACHE_ENTRY_TTL_MS', flag: 'entry-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of entries written through, ms (default 3600000); same value as the read path' }),
   negativeTtlMs: setting({ env: 'CACHE_NEGATIVE_TTL_MS', flag: 'negative-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of "known absent" entries written on DELETE, ms (default 300000)' }),
   tombstoneTtlMs: setting({ env: 'CACHE_TOMBSTONE_TTL_MS', flag: 'tombstone-ttl-ms', schema: fields.optionalInt(1, 2 ** 31 - 1), doc: 'TTL of tombstones, ms (default 60000); same value as the read path' }),
+  keepStaleBytes: setting({ env: 'CACHE_KEEP_STALE_BYTES', flag: 'keep-stale-bytes', schema: fields.bool(false), doc: 'invalidations keep the entry\'s bytes in the tombstone for reads with allowStaleMs; costs memory for the tombstone TTL (default false)' }),
   mappingModule: setting({ env: 'SINK_MAPPING_MODULE', flag: 'mapping', schema: fields.optional(), doc: 'path of an ES module whose default export maps aggregate types to mapping functions' }),
   concurrency: setting({ env: 'SINK_PARTITION_CONCURRENCY', flag: 'concurrency', schema: fields.int(4, 1, 1024), doc: 'partitions processed in parallel (default 4)' }),
   batchSize: setting({ env: 'SINK_BATCH_SIZE', flag: 'batch-size', schema: fields.int(1000, 1, 100_000), doc: 'most records per Redis apply, one writer call (default 1000)' }),

@@ -4,10 +4,21 @@
  * which the server returns in the OK packet: no extra SELECT, and because the row stays locked
  * until COMMIT, version order is commit order.
  */
-import type { Connection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Connection, ResultSetHeader } from 'mysql2/promise';
 import { OutboxWriteError } from '../errors.js';
 import type { SqlParam } from './sql.js';
 import { isRetriableSqlError } from './writer.js';
+
+/**
+ * The one method the version helpers call on a connection, as mysql2/promise's Connection and
+ * PoolConnection (and ORM adapters wrapping them) provide it: runs `sql` with `?` placeholders
+ * bound to `values` and resolves to `[result, fields]`, where an INSERT/UPDATE's `result` has
+ * `insertId` (a number, or decimal text above 2^53 with `supportBigNumbers`) and a SELECT's is
+ * an array of row objects.
+ */
+export interface SqlExecutor {
+  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+}
 
 const LAST_INSERT_ID_CALL = /LAST_INSERT_ID\s*\(\s*[^)\s]/i;
 
@@ -58,11 +69,11 @@ export async function updateWithVersion(conn: Connection, sql: string, params: r
  * `supportBigNumbers`; without that option a big value arrives rounded, so it is read again
  * exactly as text.
  */
-async function versionFromInsertId(insertId: number | string, conn: Connection): Promise<bigint> {
+export async function versionFromInsertId(insertId: number | string, conn: SqlExecutor): Promise<bigint> {
   let version: bigint;
   if (typeof insertId === 'number' && !Number.isSafeInteger(insertId)) {
-    const [rows] = await conn.query<({ v: string } & RowDataPacket)[]>('SELECT CAST(LAST_INSERT_ID() AS CHAR) AS v');
-    version = BigInt(rows[0]?.v ?? '0');
+    const [rows] = await conn.query('SELECT CAST(LAST_INSERT_ID() AS CHAR) AS v');
+    version = BigInt((rows as { v?: string }[])[0]?.v ?? '0');
   } else {
     version = BigInt(insertId);
   }

@@ -38,6 +38,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   const writer = new RedisCacheWriter({
     redis, entryTtlMs: config.entryTtlMs, negativeTtlMs: config.negativeTtlMs, tombstoneTtlMs: config.tombstoneTtlMs,
+    keepStaleBytes: config.keepStaleBytes,
   });
   const registry = new SchemaRegistryClient({
     url: config.registryUrl,

@@ -179,3 +179,52 @@ const flushRows: Row[] = [
 export const GUARD_CASES: readonly GuardCase[] = [...sinkRows, ...readerRows, ...layoutRows, ...flushRows].map(
   ([name, before, op, outcome, after]) => ({ name, before, op, outcome, after }),
 );
+
+/** A step of an interleaving: a guard op, or Redis dropping the key (eviction, restart, FLUSH). */
+export type InterleavingStep = GuardOp | { readonly kind: 'evict' };
+
+/** One reader (acquire, then fill) interleaved with one sink write and maybe an eviction. */
+export interface GuardInterleaving {
+  readonly name: string;
+  readonly before: string | null;
+  readonly steps: readonly InterleavingStep[];
+}
+
+/**
+ * Every interleaving of a reader's acquire and fill with one sink write (newer invalidate,
+ * upsert, delete, a revoke, or an old replayed invalidate) and an optional eviction, from a
+ * missing key, a tombstone at 5 or an entry at 5. The reader reads the database right after its
+ * acquire: if a newer write was applied before that, it read version 6; otherwise 5 or 6.
+ * Run against both the TypeScript rule and the Lua scripts (they must end in the same state) and
+ * checked for safety: the key never ends with an entry/absent below a version the sink applied.
+ */
+export const GUARD_INTERLEAVINGS: readonly GuardInterleaving[] = (() => {
+  const sinkOps: [string, GuardOp, boolean][] = [
+    ['invalidate 6', inv(6n), true], ['upsert 6', ups(6n), true], ['delete 6', del(6n), true],
+    ['revoke', revoke, true], ['replayed invalidate 4', inv(4n), false],
+  ];
+  const out: GuardInterleaving[] = [];
+  for (const before of [null, 'T5:', 'E5:old']) {
+    for (const [sinkName, sinkOp, isNewer] of sinkOps) {
+      for (const evict of [false, true]) {
+        // Orders of [acquire, fill, sink, evict?] keeping acquire before fill.
+        const items = evict ? ['acquire', 'fill', 'sink', 'evict'] : ['acquire', 'fill', 'sink'];
+        for (const order of permutations(items)) {
+          if (order.indexOf('acquire') > order.indexOf('fill')) continue;
+          const newerBeforeRead = isNewer && order.indexOf('sink') < order.indexOf('acquire');
+          for (const readVersion of newerBeforeRead ? [6n] : [5n, 6n]) {
+            const steps = order.map((item): InterleavingStep =>
+              item === 'acquire' ? acquire() : item === 'fill' ? fill(readVersion) : item === 'sink' ? sinkOp : { kind: 'evict' });
+            out.push({ name: `${before ?? 'missing'}: ${order.join(', ').replace('sink', sinkName).replace('fill', `fill ${readVersion}`)}`, before, steps });
+          }
+        }
+      }
+    }
+  }
+  return out;
+})();
+
+function permutations<T>(items: readonly T[]): T[][] {
+  if (items.length <= 1) return [items.slice()];
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+}

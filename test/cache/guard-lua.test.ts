@@ -8,7 +8,9 @@ import type { GuardOp } from '../../src/cache/guard-rule.js';
 import { defineGuardCommands, type GuardCommands, type GuardRedis } from '../../src/cache/guard-scripts.js';
 import { RedisCacheWriter } from '../../src/cache/redis-cache-writer.js';
 import { createTestRedis } from '../helpers.js';
-import { GUARD_CASES } from './guard-cases.js';
+import { applyGuard } from '../../src/cache/guard-rule.js';
+import { decodeStoredValue, encodeStoredValue } from '../../src/cache/stored-value.js';
+import { GUARD_CASES, GUARD_INTERLEAVINGS } from './guard-cases.js';
 
 const { redis: client, prefix } = createTestRedis();
 const redis = defineGuardCommands(client);
@@ -87,6 +89,32 @@ describe('guard rule (Lua single-key scripts) against the case table', () => {
     await setState(key, before);
     expect(await runScript(redis, key, op)).toBe(outcome);
     expectState(await getState(key), after);
+  });
+});
+
+describe('guard rule (Lua single-key scripts) against the TypeScript rule, interleaving by interleaving', () => {
+  it('ends every reader/sink/eviction interleaving in the same state and outcomes', async () => {
+    const failures: string[] = [];
+    await Promise.all(GUARD_INTERLEAVINGS.map(async ({ name, before, steps }) => {
+      const key = freshKey();
+      await setState(key, before);
+      let model = decodeStoredValue(before === null ? null : Buffer.from(before, 'latin1'));
+      for (const step of steps) {
+        if (step.kind === 'evict') {
+          await redis.del(key);
+          model = undefined;
+          continue;
+        }
+        const outcome = await runScript(redis, key, step);
+        const expected = applyGuard(model, step);
+        model = expected.next;
+        if (outcome !== expected.outcome) failures.push(`${name}: ${step.kind} ${outcome}, TypeScript ${expected.outcome}`);
+      }
+      const actual = await getState(key);
+      const wanted = model ? encodeStoredValue(model).toString('latin1') : null;
+      if (actual !== wanted) failures.push(`${name}: ends ${actual}, TypeScript ${wanted}`);
+    }));
+    expect(failures).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyGuard } from '../../src/cache/guard-rule.js';
 import { decodeStoredValue, encodeStoredValue, formatVersion } from '../../src/cache/stored-value.js';
-import { GUARD_CASES } from './guard-cases.js';
+import { GUARD_CASES, GUARD_INTERLEAVINGS } from './guard-cases.js';
 
 const NOW = 1_764_590_000_123;
 const decode = (raw: string | null) => decodeStoredValue(raw === null ? null : Buffer.from(raw, 'latin1'));
@@ -17,6 +17,27 @@ describe('guard rule (TypeScript) against the case table', () => {
   });
 });
 
+
+describe('guard rule (TypeScript): every reader/sink/eviction interleaving is safe', () => {
+  it('covers hundreds of interleavings', () => expect(GUARD_INTERLEAVINGS.length).toBeGreaterThan(300));
+
+  it.each(GUARD_INTERLEAVINGS)('$name', ({ before, steps }) => {
+    let state = decode(before);
+    let maxApplied = -1n;
+    for (const step of steps) {
+      if (step.kind === 'evict') {
+        state = undefined;
+        continue;
+      }
+      const result = applyGuard(state, step, NOW);
+      if (result.outcome === 'applied' && 'version' in step && step.kind !== 'fill' && step.version > maxApplied) maxApplied = step.version;
+      // A fill never stores a version below one the sink applied.
+      if (result.outcome === 'applied' && step.kind === 'fill') expect(step.version).toBeGreaterThanOrEqual(maxApplied);
+      state = result.next;
+    }
+    if (state?.state === 'entry' || state?.state === 'absent') expect(state.version).toBeGreaterThanOrEqual(maxApplied);
+  });
+});
 
 describe('stored value layout', () => {
   it('round-trips every state, binary data and the largest version', () => {

@@ -1,7 +1,8 @@
 /**
  * Redis unreachable: the writer and the read path fail with a clear retriable error within their
  * deadline, and leave no partial state (a batch lands whole or not at all, a read does not fill).
- * Runs its own Redis so it can stop and restart it.
+ * Redis restarted empty in the middle of a read: the lease went with it, so the read does not
+ * fill. Runs its own Redis so it can stop and restart it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -77,4 +78,28 @@ it('fails fast and retriably while Redis is down, and leaves no partial state', 
   await unqueuedWriter.applyBatch(batch('unqueued'));
   expect(await present('unqueued')).toBe(20);
   expect(await cache.get('read')).toBe('db');
+});
+
+it('does not fill when Redis restarted empty while the read was loading', async () => {
+  let open = (): void => undefined;
+  const parked = new Promise<void>((resolve) => (open = resolve));
+  let loads = 0;
+  const cache = createReadThrough<string>({
+    redis: unqueued, codec: 'json', commandTimeoutMs: 400,
+    loader: async () => {
+      loads++;
+      await parked;
+      return { version: 1n, value: 'read before the restart' };
+    },
+  });
+  const reading = cache.read('restarted');
+  await waitUntil('the read holds its lease and loads', () => loads === 1);
+  expect(await unqueued.get('restarted')).toMatch(/^L0:[0-9a-f]{32}$/);
+  const port = server.port;
+  await server.stop();
+  server = await startRedis({ port });
+  await waitUntil('client reconnected', () => unqueued.status === 'ready');
+  open();
+  expect(await reading).toEqual({ value: 'read before the restart', version: 1n, source: 'database', fill: 'lease-lost' });
+  expect(await unqueued.exists('restarted')).toBe(0);
 });

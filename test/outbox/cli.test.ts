@@ -39,12 +39,22 @@ async function count(table: string): Promise<number> {
 }
 
 describe('outbox-cache migrate', () => {
-  it('creates the table once and is idempotent afterwards, for any table name', async () => {
-    expect(await runCommand(migrateCommand, [])).toEqual({ code: 0, out: 'created outbox table `outbox`\n' });
-    expect(await runCommand(migrateCommand, [])).toEqual({ code: 0, out: 'outbox table `outbox` already exists and matches the contract\n' });
+  it('creates the tables once and is idempotent afterwards, for any table name', async () => {
+    expect(await runCommand(migrateCommand, [])).toEqual({ code: 0, out: 'created outbox table `outbox`\ncreated version table `outbox_version`\n' });
+    expect(await runCommand(migrateCommand, [])).toEqual({
+      code: 0, out: 'outbox table `outbox` already exists and matches the contract\nversion table `outbox_version` already exists\n',
+    });
     const qualified = `${db.name}.events_out`;
     const serverOnly = db.url.replace(`/${db.name}`, '/');
-    expect((await runCommand(migrateCommand, ['--table', qualified, '--mysql-url', serverOnly])).out).toBe(`created outbox table \`${db.name}\`.\`events_out\`\n`);
+    expect((await runCommand(migrateCommand, ['--table', qualified, '--mysql-url', serverOnly])).out).toBe(
+      `created outbox table \`${db.name}\`.\`events_out\`\nversion table \`${db.name}\`.\`outbox_version\` already exists\n`,
+    );
+    const [versionCols] = await db.pool.query<RowDataPacket[]>(
+      "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t, COLUMN_KEY AS k FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'outbox_version' ORDER BY ORDINAL_POSITION",
+    );
+    expect(versionCols.map((r) => `${r.c} ${String(r.t).replace(/^bigint\(20\)$/, 'bigint')} ${r.k}`)).toEqual([
+      'aggregatetype varchar(64) PRI', 'aggregateid varchar(255) PRI', 'version bigint ',
+    ]);
     const [cols] = await db.pool.query<RowDataPacket[]>(
       "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'outbox' ORDER BY ORDINAL_POSITION",
     );

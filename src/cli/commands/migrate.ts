@@ -3,6 +3,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { migrateOutbox } from '../../outbox/migrate.js';
 import { DEFAULT_OUTBOX_TABLE, outboxTableName } from '../../outbox/sql.js';
+import { migrateVersionTable } from '../../outbox/version-table.js';
 import { EXIT, type Command, type CommandContext } from '../command.js';
 
 /** Options every outbox command takes: where MySQL is and which table is the outbox. */
@@ -66,14 +67,15 @@ export function parseCommandArgs<T extends ParseArgsOptionsConfig>(argv: readonl
   }
 }
 
-/** `outbox-cache migrate`: creates the outbox table if needed and checks its columns. */
+/** `outbox-cache migrate`: creates the outbox and version tables if needed and checks their columns. */
 export const migrateCommand: Command = {
   path: ['migrate'],
-  summary: 'Create the outbox table if it does not exist and check its columns (idempotent)',
+  summary: 'Create the outbox and outbox_version tables if they do not exist and check their columns (idempotent)',
   usage: `Usage: outbox-cache migrate [--mysql-url URL] [--table NAME]
 
-Applies schemas/sql/001-outbox.sql (CREATE TABLE IF NOT EXISTS) and checks that the table has the
-columns the writer and Debezium expect. Safe to run on every deploy.
+Applies schemas/sql/001-outbox.sql and 002-outbox-version.sql (CREATE TABLE IF NOT EXISTS) and
+checks that the tables have the columns the writer, nextVersion() and Debezium expect. The
+version table (outbox_version) goes into the outbox table's database. Safe to run on every deploy.
 
   --mysql-url URL   mysql://user:password@host:3306/database (env MYSQL_URL)
   --table NAME      outbox table, table or database.table (default ${DEFAULT_OUTBOX_TABLE})
@@ -90,6 +92,8 @@ Exit codes: 0 the table is ready, 1 it exists with other columns or MySQL failed
       ctx.stdout.write(
         result.created ? `created outbox table ${result.table}\n` : `outbox table ${result.table} already exists and matches the contract\n`,
       );
+      const versions = await migrateVersionTable(conn, { database: outboxTableName(target.table).database });
+      ctx.stdout.write(versions.created ? `created version table ${versions.table}\n` : `version table ${versions.table} already exists\n`);
       return EXIT.OK;
     } finally {
       await conn.end();
