@@ -88,27 +88,28 @@ export interface Progress {
   stop(): void;
 }
 
-/** A cli-progress bar on `ctx.stderr` when it is a TTY (`unit` names what is counted). */
+/**
+ * A cli-progress bar on `ctx.stderr` when it is a TTY (`unit` names what is counted); a plain
+ * counter when the total is not known (e.g. a flush's SCAN).
+ */
 export function progressBar(ctx: CommandContext, unit: string): Progress {
   const stream = ctx.stderr as NodeJS.WriteStream;
   if (!stream.isTTY) return { update: () => undefined, stop: () => undefined };
-  const bar = new cliProgress.SingleBar({
-    stream, format: `{bar} {value}/{total} ${unit} | {percentage}% | eta {eta_formatted}`, hideCursor: true,
-    clearOnComplete: true, etaBuffer: 50, fps: 5,
-  }, cliProgress.Presets.shades_classic);
-  let started = false;
+  let bar: cliProgress.SingleBar | undefined;
   return {
     update(done, total) {
-      if (!started) {
+      if (!bar) {
+        const format = total === undefined ? `{value} ${unit} | {duration_formatted}` : `{bar} {value}/{total} ${unit} | {percentage}% | eta {eta_formatted}`;
+        bar = new cliProgress.SingleBar({ stream, format, hideCursor: true, clearOnComplete: true, etaBuffer: 50, fps: 5 }, cliProgress.Presets.shades_classic);
         bar.start(total ?? 0, done);
-        started = true;
-      } else {
-        if (total !== undefined) bar.setTotal(total);
-        bar.update(done);
+        return;
       }
+      if (total !== undefined) bar.setTotal(total);
+      bar.update(done);
     },
     stop() {
-      if (started) bar.stop();
+      bar?.stop();
+      bar = undefined;
     },
   };
 }
