@@ -250,11 +250,16 @@ async function readRows(o: BackfillOptions, pks: readonly unknown[]): Promise<Ma
   }
   // The row and its outbox_version row are bumped in one transaction: read both in one snapshot.
   const conn = await mysqlStep('get a connection', () => o.mysql.getConnection());
+  let open = false;
   try {
     await mysqlStep('start a snapshot', () => conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY'));
+    open = true;
     await read(conn);
     await mysqlStep('end the snapshot', () => conn.query('COMMIT'));
+    open = false;
   } finally {
+    // Never hand a connection back to the pool inside a transaction.
+    if (open) await conn.query('ROLLBACK').catch(() => undefined);
     conn.release();
   }
   return byPk;
