@@ -59,4 +59,4 @@ it('stops on SIGINT between batches, then resumes after the last finished batch'
   expect(resumed.stdout).toContain(`${600 - (stored?.rows ?? 0)} rows: ${600 - (stored?.rows ?? 0)} filled`);
   expect(await redis.get(`${prefix}item:600`)).toBe('E3:{"id":600,"name":"n600","version":3}');
   expect(await redis.exists(cursorKey)).toBe(0);
-});
+}, 180_000);

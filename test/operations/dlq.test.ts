@@ -97,7 +97,7 @@ it('lists dead letters by code and replays the fixed ones, which the sink then a
     expect(Object.keys(copy.headers ?? {})).toEqual(['id', 'type', 'version']);
   }
   expect(copies[1]!.headers?.id?.toString()).toBe(copies[0]!.headers?.id?.toString());
-});
+}, 180_000);
 
 it('reports every usage problem at once with exit 2', async () => {
   const run = await runCli(dlqReplayCommand, ['--offsets', '9-3'], {});
