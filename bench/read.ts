@@ -5,8 +5,9 @@
  *   (b) miss: GET, lease, SELECT, guarded fill vs GET, SELECT, SET;
  *   (c) herd: database loads for 200 concurrent misses of one key over 4 processes (and the same
  *       with plain cache-aside, for comparison).
- * (a) and (b) alternate the two sides over several rounds; latency is measured one read at a time
- * (p50/p99), throughput with 32 reads in flight; medians over rounds.
+ * Latency is measured one read at a time (p50/p99), the two sides interleaved read by read so
+ * that both meet the same load on a shared machine; throughput with 32 reads in flight, the sides
+ * alternating; medians over rounds.
  * Last line: {"bench":"read","hit_ratio":…,"miss_ratio":…,"herd_loads":…} (ratios = guarded / plain
  * p50 latency).
  */
@@ -36,23 +37,45 @@ const median = (xs: readonly number[]): number => {
 };
 const percentile = (xs: number[], p: number): number => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? Number.NaN;
 
-/** Latency of `ops` reads one at a time (µs), then throughput of `throughputOps` reads with IN_FLIGHT in flight. */
-async function measure(read: (i: number) => Promise<unknown>, prepare: (from: number, count: number) => Promise<void>): Promise<Stats> {
-  await prepare(0, LATENCY_OPS);
-  const latencies: number[] = [];
-  for (let i = 0; i < LATENCY_OPS; i++) {
+type Read = (i: number) => Promise<unknown>;
+
+/**
+ * Latency of LATENCY_OPS reads one at a time (µs) of both sides, interleaved read by read (the
+ * side going first alternating), so both see the same load on a shared machine; then the
+ * throughput of THROUGHPUT_OPS reads with IN_FLIGHT in flight, one side after the other.
+ */
+async function measurePair(guarded: Read, plain: Read, guardedFirst: boolean): Promise<{ guarded: Stats; plain: Stats }> {
+  const latencies = { guarded: [] as number[], plain: [] as number[] };
+  const timed = async (read: Read, i: number, into: number[]): Promise<void> => {
     const t = performance.now();
     await read(i);
-    latencies.push((performance.now() - t) * 1000);
+    into.push((performance.now() - t) * 1000);
+  };
+  for (let i = 0; i < LATENCY_OPS; i++) {
+    if ((i % 2 === 0) === guardedFirst) {
+      await timed(guarded, i, latencies.guarded);
+      await timed(plain, i, latencies.plain);
+    } else {
+      await timed(plain, i, latencies.plain);
+      await timed(guarded, i, latencies.guarded);
+    }
   }
-  await prepare(LATENCY_OPS, THROUGHPUT_OPS);
-  let next = LATENCY_OPS;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-    while (next < LATENCY_OPS + THROUGHPUT_OPS) await read(next++);
-  }));
-  const perS = THROUGHPUT_OPS / ((performance.now() - started) / 1000);
-  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), perS };
+  const throughput = async (read: Read): Promise<number> => {
+    let next = LATENCY_OPS;
+    const started = performance.now();
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < LATENCY_OPS + THROUGHPUT_OPS) await read(next++);
+    }));
+    return THROUGHPUT_OPS / ((performance.now() - started) / 1000);
+  };
+  const [first, second] = guardedFirst ? [guarded, plain] : [plain, guarded];
+  const firstRate = await throughput(first);
+  const secondRate = await throughput(second);
+  const stats = (xs: number[], perS: number): Stats => ({ p50: percentile(xs, 0.5), p99: percentile(xs, 0.99), perS });
+  return {
+    guarded: stats(latencies.guarded, guardedFirst ? firstRate : secondRate),
+    plain: stats(latencies.plain, guardedFirst ? secondRate : firstRate),
+  };
 }
 
 function summary(name: string, runs: readonly Stats[]): Stats {
@@ -112,36 +135,28 @@ async function main(): Promise<void> {
       await guarded.read(keyOf('g', i));
       await redis.set(keyOf('p', i), JSON.stringify((await select(i)).value), 'PX', 3_600_000);
     }
-    const nothing = async (): Promise<void> => undefined;
     const hits = { guarded: [] as Stats[], plain: [] as Stats[] };
     const misses = { guarded: [] as Stats[], plain: [] as Stats[] };
+    const plainMiss = async (key: string): Promise<unknown> => {
+      const cached = await redis.get(key);
+      if (cached !== null) return JSON.parse(cached) as unknown;
+      const row = await select(idOf(key));
+      await redis.set(key, JSON.stringify(row.value), 'PX', 3_600_000);
+      return row.value;
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      const sides = round % 2 === 0 ? (['guarded', 'plain'] as const) : (['plain', 'guarded'] as const);
-      for (const side of sides) {
-        hits[side].push(await measure(
-          side === 'guarded'
-            ? (i) => guarded.read(keyOf('g', i))
-            : async (i) => JSON.parse((await redis.get(keyOf('p', i))) as string) as unknown,
-          nothing,
-        ));
-      }
-      for (const side of sides) {
-        const tag = side === 'guarded' ? 'gm' : 'pm';
-        misses[side].push(await measure(
-          side === 'guarded'
-            ? (i) => guarded.read(missKey(tag, round, i))
-            : async (i) => {
-              const key = missKey(tag, round, i);
-              const cached = await redis.get(key);
-              if (cached !== null) return JSON.parse(cached) as unknown;
-              const row = await select(idOf(key));
-              await redis.set(key, JSON.stringify(row.value), 'PX', 3_600_000);
-              return row.value;
-            },
-          // Miss keys are new in every round: nothing to delete.
-          nothing,
-        ));
-      }
+      const guardedFirst = round % 2 === 0;
+      const hit = await measurePair(
+        (i) => guarded.read(keyOf('g', i)),
+        async (i) => JSON.parse((await redis.get(keyOf('p', i))) as string) as unknown,
+        guardedFirst,
+      );
+      // Miss keys are new in every round (and per side), so every read misses.
+      const miss = await measurePair((i) => guarded.read(missKey('gm', round, i)), (i) => plainMiss(missKey('pm', round, i)), guardedFirst);
+      hits.guarded.push(hit.guarded);
+      hits.plain.push(hit.plain);
+      misses.guarded.push(miss.guarded);
+      misses.plain.push(miss.plain);
     }
     console.log('read path, guarded (leases, guard v2) vs plain cache-aside, 1 KB rows:');
     const hitG = summary('hit, guarded', hits.guarded);

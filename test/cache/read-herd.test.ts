@@ -17,7 +17,7 @@ afterAll(() => redis.disconnect());
 
 interface Reader {
   readonly child: ChildProcess;
-  readonly events: { event: string; loads?: number; values?: string[]; maxMs?: number }[];
+  readonly events: { event: string; loads?: number; reads?: number; values?: string[]; maxMs?: number }[];
   readonly exited: Promise<number | null>;
 }
 
@@ -43,8 +43,9 @@ describe('the herd across processes', () => {
     const readers = Array.from({ length: 4 }, () => startReader({ KEY: key, READS: '50', LEASE_TTL_MS: '20000', RELEASE_KEY: releaseKey }));
     await waitUntil('every process issued its reads and one loads', () => readers.every((r) => has(r, 'issued')) && readers.some((r) => has(r, 'loading')), 60_000);
     await redis.set(releaseKey, '1');
-    await Promise.all(readers.map((r) => r.exited));
+    expect(await Promise.all(readers.map((r) => r.exited))).toEqual([0, 0, 0, 0]);
     const results = readers.map(done);
+    expect(results.map((r) => r?.reads)).toEqual([50, 50, 50, 50]);
     expect(results.reduce((sum, r) => sum + (r?.loads ?? 0), 0)).toBe(1);
     const values = new Set(results.flatMap((r) => r?.values ?? []));
     expect(values.size).toBe(1);
@@ -61,8 +62,9 @@ describe('the herd across processes', () => {
     const others = Array.from({ length: 3 }, () => startReader({ KEY: key, READS: '50', LEASE_TTL_MS: String(leaseTtlMs), RELEASE_KEY: releaseKey }));
     await waitUntil('the others issued their reads', () => others.every((r) => has(r, 'issued')), 60_000);
     holder.child.kill('SIGKILL');
-    await Promise.all(others.map((r) => r.exited));
+    expect(await Promise.all(others.map((r) => r.exited))).toEqual([0, 0, 0]);
     const results = others.map(done);
+    expect(results.map((r) => r?.reads)).toEqual([50, 50, 50]);
     expect(results.reduce((sum, r) => sum + (r?.loads ?? 0), 0)).toBe(1);
     // Each read waited at most for the dead holder's lease to expire, plus one poll and the load.
     for (const r of results) expect(r?.maxMs).toBeLessThan(leaseTtlMs + 1_000);
