@@ -31,7 +31,12 @@ export type GuardOp =
    */
   | { readonly kind: 'fill'; readonly version: bigint; readonly value: Buffer | null; readonly token?: string }
   /** Reader gives its lease `token` back: the tombstone at the floor again (deleted at floor 0). */
-  | { readonly kind: 'release'; readonly token: string };
+  | { readonly kind: 'release'; readonly token: string }
+  /**
+   * Operator flush: an entry/absent becomes a tombstone at its own version, a lease a tombstone
+   * at its floor (revoked), kept bytes dropped; a tombstone, a missing key or foreign data stay.
+   */
+  | { readonly kind: 'flush' };
 
 /** Result of {@link applyGuard}: whether the op changed the key, and the key's state afterwards. */
 export interface GuardResult {
@@ -96,6 +101,10 @@ export function applyGuard(stored: StoredValue | undefined, op: GuardOp, nowMs =
       return holdsLease(stored, op.token) ? { outcome: 'stale', next: released(stored) } : stale;
     case 'release':
       return holdsLease(stored, op.token) ? { outcome: 'applied', next: released(stored) } : stale;
+    case 'flush':
+      return stored === undefined || stored.state === 'tombstone'
+        ? stale
+        : { outcome: 'applied', next: { state: 'tombstone', version: stored.version, data: EMPTY } };
   }
 }
 

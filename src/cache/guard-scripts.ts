@@ -18,6 +18,9 @@ export const GUARD_SCRIPTS = {
   fillEntry: { file: 'fillEntry-1.lua', keys: 1 },
   releaseLease: { file: 'releaseLease-1.lua', keys: 1 },
   applyActions: { file: 'applyActions-n.lua', keys: null },
+  acquireLeases: { file: 'acquireLeases-n.lua', keys: null },
+  fillEntries: { file: 'fillEntries-n.lua', keys: null },
+  tombstoneEntries: { file: 'tombstoneEntries-n.lua', keys: null },
 } as const;
 
 /** Name of a guard script. */
@@ -40,6 +43,9 @@ export interface GuardCommands {
   ): Promise<number>;
   outboxCacheReleaseLease(key: string, token: string, tombstoneTtlMs: number | string): Promise<number>;
   outboxCacheApplyActions(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
+  outboxCacheAcquireLeases(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
+  outboxCacheFillEntries(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
+  outboxCacheTombstoneEntries(numKeys: number | string, ...keysAndArgs: Arg[]): Promise<string>;
 }
 
 const LUA_DIR = new URL('./lua/', import.meta.url);

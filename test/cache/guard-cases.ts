@@ -31,6 +31,7 @@ const fill = (version: bigint, token = 'tok'): GuardOp => ({ kind: 'fill', versi
 const fillAbsent = (version: bigint, token = 'tok'): GuardOp => ({ kind: 'fill', version, value: null, token });
 /** Fill of a reader that holds no lease (minVersion read over an older entry, or waited out). */
 const fillNoLease = (version: bigint): GuardOp => ({ kind: 'fill', version, value });
+const flush: GuardOp = { kind: 'flush' };
 
 type Row = [name: string, before: string | null, op: GuardOp, outcome: 'applied' | 'stale', after: string | null];
 
@@ -161,7 +162,21 @@ const layoutRows: Row[] = [
 ];
 
 /** Every case of the table. */
-export const GUARD_CASES: readonly GuardCase[] = [...sinkRows, ...readerRows, ...layoutRows].map(
+const flushRows: Row[] = [
+  // flush (operator): every state that could serve becomes a tombstone at its own version (a
+  // lease at its floor), so the version floor survives; never a delete
+  ['entry + flush', 'E5:old', flush, 'applied', 'T5:'],
+  ['absent + flush', 'A5:', flush, 'applied', 'T5:'],
+  ['lease floor 0 + flush', 'L0:tok', flush, 'applied', 'T0:'],
+  ['lease carrying bytes + flush drops them', 'L5:tok:1000:4:old', flush, 'applied', 'T5:'],
+  ['tombstone + flush', 'T5:', flush, 'stale', 'T5:'],
+  ['kept tombstone + flush', 'T5:1000:4:old', flush, 'stale', 'T5:1000:4:old'],
+  ['missing + flush', null, flush, 'stale', null],
+  ['foreign text + flush', 'hello', flush, 'stale', 'hello'],
+  ['entry at 2^63-1 + flush', `E${MAX}:old`, flush, 'applied', `T${MAX}:`],
+];
+
+export const GUARD_CASES: readonly GuardCase[] = [...sinkRows, ...readerRows, ...layoutRows, ...flushRows].map(
   ([name, before, op, outcome, after]) => ({ name, before, op, outcome, after }),
 );
 

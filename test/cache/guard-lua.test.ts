@@ -56,6 +56,12 @@ async function runScript(r: GuardRedis & GuardCommands, key: string, op: GuardOp
     case 'release':
       reply = await r.outboxCacheReleaseLease(key, op.token, TTL);
       break;
+    case 'flush': {
+      // No single-key script: the flush's batch script with one key.
+      const [code] = await r.outboxCacheTombstoneEntries(1, key, TTL);
+      reply = code !== undefined && 'eal'.includes(code) ? 1 : 0;
+      break;
+    }
     case 'revoke-leases':
       // No single-key script: revocation is a plain DEL, and the batch form is tested below.
       reply = (await r.del(key)) >= 0 ? 1 : 0;

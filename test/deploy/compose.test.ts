@@ -77,7 +77,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('has the whole stack', () => {
-    expect(names.sort()).toEqual(['connect', 'demo-writer', 'kafka', 'mysql', 'redis', 'schema-registry', 'setup', 'sink'].sort());
+    expect(names.sort()).toEqual(['connect', 'demo-writer', 'grafana', 'kafka', 'mysql', 'prometheus', 'redis', 'schema-registry', 'setup', 'sink'].sort());
   });
 
   it('pins every image to a version, with the versions the design asks for', () => {
