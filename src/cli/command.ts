@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { ConfigError, OutboxCacheError } from '../errors.js';
+import { ConfigError, OutboxCacheError, maskUrlCredentials } from '../errors.js';
 
 /** What a CLI command receives: its own arguments, the environment and output streams. */
 export interface CommandContext {
@@ -50,7 +50,7 @@ export async function runReporting(
       return EXIT.USAGE;
     }
     if (err instanceof OutboxCacheError) {
-      ctx.stderr.write(`outbox-cache ${command}: ${err.message} [${err.code}]\n`);
+      ctx.stderr.write(`outbox-cache ${command}: ${maskUrlCredentials(err.message)} [${err.code}]\n`);
       return EXIT.FAILURE;
     }
     throw err;

@@ -5,9 +5,10 @@
 import { z } from 'zod';
 import { resolveCacheTtl } from '../cache/cache-ttl.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { DEFAULT_ROUTING_PATTERN, SUBJECT_NAME_STRATEGIES, createRouting, routingPatternProblem, unroutableTopics } from '../sink/routing.js';
 import { fields, parseSettingsWith, setting, type SettingsValue } from './settings.js';
 
-/** Default subscription: every outbox topic. */
+/** Default subscription without ROUTING_TOPIC_PATTERN: every outbox topic. */
 export const DEFAULT_TOPIC_PATTERN = '^outbox\\.event\\.[A-Za-z0-9_]+$';
 
 /** Every setting of the sink (env name, flag, validation, one line of documentation). */
@@ -17,8 +18,21 @@ export const SINK_SETTINGS = {
   groupId: setting({ env: 'KAFKA_GROUP_ID', flag: 'group-id', schema: fields.text('outbox-cache-sink'), doc: 'consumer group id; offsets are committed under it (default outbox-cache-sink)' }),
   topics: setting({ env: 'KAFKA_TOPICS', flag: 'topics', schema: fields.optionalList(), doc: 'comma-separated topics to consume (instead of KAFKA_TOPIC_PATTERN)' }),
   topicPattern: setting({
-    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched against the cluster's topics at start and every KAFKA_TOPIC_REFRESH_MS (default ${DEFAULT_TOPIC_PATTERN})`,
+    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched against the cluster's topics at start and every KAFKA_TOPIC_REFRESH_MS (default: ROUTING_TOPIC_PATTERN, i.e. every topic the sink can route)`,
     schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
+  }),
+  routingPattern: setting({
+    env: 'ROUTING_TOPIC_PATTERN', flag: 'routing-topic-pattern',
+    doc: `regular expression with a named group (?<aggregateType>...) that gives a topic's aggregate type; a consumed topic it does not match is an error (default ${DEFAULT_ROUTING_PATTERN})`,
+    schema: fields.text(DEFAULT_ROUTING_PATTERN).superRefine((s, ctx) => {
+      const problem = routingPatternProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  }),
+  subjectStrategy: setting({
+    env: 'SCHEMA_SUBJECT_STRATEGY', flag: 'subject-strategy',
+    doc: 'subject a value\'s schema id must be registered under: TopicNameStrategy (<topic>-value), RecordNameStrategy (<record full name>) or TopicRecordNameStrategy (<topic>-<record full name>) (default TopicNameStrategy)',
+    schema: z.enum(SUBJECT_NAME_STRATEGIES, { error: `must be ${SUBJECT_NAME_STRATEGIES.join(', ')}` }).default('TopicNameStrategy'),
   }),
   topicRefreshMs: setting({
     env: 'KAFKA_TOPIC_REFRESH_MS', flag: 'topic-refresh-ms', doc: 'with a pattern: how often to look for new matching topics and subscribe to them, ms; 0 only at start (default 30000)',
@@ -110,12 +124,20 @@ export function parseSinkConfig(env: Readonly<Record<string, string | undefined>
   return parseSettingsWith(SINK_SETTINGS, env, argv, crossChecks);
 }
 
+/** The pattern of topics the sink subscribes to without KAFKA_TOPICS: KAFKA_TOPIC_PATTERN, else the routing pattern. */
+export function subscriptionPattern(c: Pick<SinkConfig, 'topicPattern' | 'routingPattern'>): string {
+  return c.topicPattern ?? c.routingPattern;
+}
+
 function crossChecks(c: SinkConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (c.topics && c.topicPattern) problems.push({ setting: 'KAFKA_TOPICS', message: 'set KAFKA_TOPICS or KAFKA_TOPIC_PATTERN, not both' });
   problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
-  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
+  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(subscriptionPattern(c)).test(c.dlqTopic))) {
     problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
+  }
+  for (const u of unroutableTopics(c.topics ?? [], createRouting(c.routingPattern, c.subjectStrategy))) {
+    problems.push({ setting: 'KAFKA_TOPICS', message: `${u.reason} (ROUTING_TOPIC_PATTERN)` });
   }
   return problems;
 }

@@ -6,6 +6,7 @@ import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { RelayError } from './errors.js';
 import { relayMysqlError } from './mysql-errors.js';
 import { formatPosition, type BinlogPosition } from './position.js';
+import { timedQuery } from './timed-query.js';
 
 /** One binlog file the server still has. */
 export interface BinlogFile {
@@ -27,7 +28,7 @@ const OUTBOX_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 
 async function query(pool: Pool, what: string, sql: string, params: unknown[] = []): Promise<RowDataPacket[]> {
   try {
-    const [rows] = await pool.query<RowDataPacket[]>(sql, params);
+    const [rows] = await timedQuery<RowDataPacket[]>(pool, sql, params);
     return rows;
   } catch (err) {
     throw relayMysqlError(what, err);

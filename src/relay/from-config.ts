@@ -1,21 +1,24 @@
 /**
  * Assembles a running relay from a validated {@link RunConfig}: the MySQL pool and binlog
- * connection, and either the sink's decode + map + coalesce + apply step over Redis (redis mode)
- * or a Kafka producer (kafka mode). Used by `outbox-cache run`; also the library call for
- * applications and tools (the demo, benchmarks) that embed the relay.
+ * connection, either the sink's decode + map + coalesce + apply step over Redis (redis mode) or a
+ * Kafka producer (kafka mode), and the ops server (`/metrics`, `/healthz`, `/readyz`). Used by
+ * `outbox-cache run`; also the library call for applications and tools that embed the relay.
  */
 import { Kafka } from 'kafkajs';
 import { createPool } from 'mysql2/promise';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
+import { isRetriable } from '../errors.js';
 import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
+import { startOpsServer } from '../ops/http-server.js';
 import { createLogger, type Logger } from '../ops/logger.js';
-import { createApplyStep } from '../sink/apply-step.js';
+import { createApplyStep, type ApplyReport } from '../sink/apply-step.js';
 import { loadMappingModule } from '../sink/mapping-loader.js';
 import { createKafkaApply, createOutboxProducer } from './kafka-producer.js';
+import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import { parsePosition } from './position.js';
-import { startRelay, type Relay, type RelayApply } from './relay.js';
+import { startRelay, type Relay, type RelayApply, type RelayOptions } from './relay.js';
 import type { RunConfig } from './run-config.js';
 
 /** Options of {@link runRelayFromConfig}. */
@@ -26,25 +29,49 @@ export interface RunRelayOptions {
   readonly logger?: Logger;
   /** Called once the binlog stream is open (e.g. to start writers that must not be missed). */
   readonly onStarted?: (relay: Relay) => void;
+  /** Called once the ops server listens, with its port (useful with METRICS_PORT=0). */
+  readonly onListening?: (port: number) => void;
+  /** Passed to the relay: called after each applied batch (e.g. an embedded auditor). */
+  readonly onBatchApplied?: RelayOptions['onBatchApplied'];
 }
 
 type Cleanup = () => Promise<void>;
 
+/** Longest the clean-up of one client may take on a stop (a frozen connection never answers), ms. */
+const CLEANUP_BUDGET_MS = 2_000;
+
 /**
  * Runs the relay until `signal` aborts (resolves after a clean stop) or it fails (rejects). Every
- * client it opened is closed before it settles.
+ * client it opened is closed (or abandoned after a short deadline) before it settles.
  */
 export async function runRelayFromConfig(config: RunConfig, options: RunRelayOptions): Promise<void> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'outbox-cache-relay' });
   const url = new URL(config.mysqlUrl);
   url.protocol = 'mysql:';
   const database = decodeURIComponent(url.pathname.slice(1));
+  const metrics = createRelayMetrics();
+  let relay: Relay | undefined;
   const cleanups: Cleanup[] = [];
   try {
+    const ops = await startOpsServer({
+      registry: metrics.registry, port: config.metricsPort, host: config.metricsHost,
+      ready: () => relay?.stats().state === 'streaming',
+      healthy: () => relay?.stats().state !== 'stopped',
+    });
+    cleanups.push(() => ops.close());
+    options.onListening?.(ops.port);
+    logger.info({ port: ops.port }, 'ops server listening (/metrics, /healthz, /readyz)');
     const pool = createPool({ uri: url.toString(), connectionLimit: 4, timezone: 'Z', supportBigNumbers: true, connectTimeout: 10_000 });
-    cleanups.push(() => pool.end());
-    const apply = config.mode === 'kafka' ? await kafkaApply(config, logger, cleanups) : await redisApply(config, logger, cleanups);
-    const relay = await startRelay({
+    // pool.end() waits for each connection to say goodbye, which a frozen one never does: after the
+    // clean-up budget, what is still open is destroyed so that the process can exit.
+    const connections = new Set<{ destroy(): void }>();
+    pool.on('connection', (conn) => void connections.add(conn));
+    cleanups.push(async () => {
+      await bounded(pool.end());
+      for (const conn of connections) conn.destroy();
+    });
+    const apply = config.mode === 'kafka' ? await kafkaApply(config, logger, metrics, cleanups) : await redisApply(config, logger, metrics, cleanups);
+    relay = await startRelay({
       pool,
       connection: { uri: url.toString(), connectTimeout: 10_000 },
       database,
@@ -57,19 +84,53 @@ export async function runRelayFromConfig(config: RunConfig, options: RunRelayOpt
       maxQueuedEvents: config.maxQueuedEvents,
       checkpointIntervalMs: config.checkpointIntervalMs,
       retryDelays: { maxDelayMs: config.retryMaxDelayMs },
+      heartbeatMs: config.heartbeatMs,
+      lockCheckIntervalMs: config.lockCheckIntervalMs,
+      queryTimeoutMs: config.queryTimeoutMs,
+      onBatchApplied: options.onBatchApplied,
       apply,
       signal: options.signal,
       logger,
     });
+    metrics.observe(relay);
     options.onStarted?.(relay);
     await relay.done;
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    for (const cleanup of cleanups.reverse()) await bounded(cleanup());
   }
 }
 
-/** Redis mode: the sink's shared step; events that can never apply are logged and skipped (no dead-letter topic here). */
-async function redisApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]): Promise<RelayApply> {
+/** Waits for a clean-up at most {@link CLEANUP_BUDGET_MS}; never rejects. */
+async function bounded(promise: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_BUDGET_MS)))]);
+  clearTimeout(timer);
+}
+
+/** Counts an apply call in the metrics: its duration on success, a retry on an outage. */
+function measured<T>(metrics: RelayMetrics, apply: (events: Parameters<RelayApply>[0]) => Promise<T>): (events: Parameters<RelayApply>[0]) => Promise<T> {
+  return async (events) => {
+    const end = metrics.batchApplySeconds.startTimer();
+    try {
+      const result = await apply(events);
+      end();
+      metrics.batches.inc();
+      return result;
+    } catch (err) {
+      if (isRetriable(err)) metrics.retries.inc();
+      throw err;
+    }
+  };
+}
+
+/**
+ * Redis mode: the sink's shared step. Any error that is not the event's own (Redis refusing
+ * writes for a server reason such as MISCONF or NOAUTH, an outage, an unknown error) rejects the
+ * batch, and the relay pauses and retries it without storing its position. An event that can
+ * never apply (bad payload, mapping error, its key holding a foreign Redis type) is logged with
+ * its id and key, never its payload, counted and skipped: there is no dead-letter topic here.
+ */
+async function redisApply(config: RunConfig, logger: Logger, metrics: RelayMetrics, cleanups: Cleanup[]): Promise<RelayApply> {
   const mappings = config.mappingModule ? await loadMappingModule(config.mappingModule) : undefined;
   const redis = createRedisClient({ ...config, redisUrl: config.redisUrl ?? [] });
   cleanups.push(async () => void redis.disconnect());
@@ -83,22 +144,31 @@ async function redisApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]
     }),
     writer: new RedisCacheWriter({ redis, entryTtlMs: config.entryTtlMs, negativeTtlMs: config.negativeTtlMs, tombstoneTtlMs: config.tombstoneTtlMs }),
     mapping: { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings },
+    subjectStrategy: config.subjectStrategy,
   });
-  return async (events) => {
+  return measured(metrics, async (events): Promise<ApplyReport> => {
     const report = await step(events);
+    metrics.applied.inc(report.applied);
+    metrics.stale.inc(report.stale);
     for (const { event, error } of report.poisoned) {
-      logger.error({ id: event.id, aggregateType: event.aggregateType, version: event.version.toString(), code: error.code },
-        `event skipped: ${error.message}`);
+      metrics.skipped.inc({ code: error.code });
+      logger.error({
+        id: event.id, aggregateType: event.aggregateType, aggregateId: event.aggregateId, version: event.version.toString(), code: error.code,
+      }, `event skipped: ${error.message}`);
     }
     return report;
-  };
+  });
 }
 
 /** Kafka mode: a connected producer partitioning like Debezium's Java producer. */
-async function kafkaApply(config: RunConfig, logger: Logger, cleanups: Cleanup[]): Promise<RelayApply> {
+async function kafkaApply(config: RunConfig, logger: Logger, metrics: RelayMetrics, cleanups: Cleanup[]): Promise<RelayApply> {
   const kafka = new Kafka(kafkaClientConfig({ ...config, brokers: config.brokers ?? [] }, logger));
   const producer = createOutboxProducer(kafka);
   await producer.connect();
   cleanups.push(() => producer.disconnect());
-  return createKafkaApply(producer);
+  const produce = createKafkaApply(producer, { maxRequestBytes: config.kafkaMaxMessageBytes });
+  return measured(metrics, async (events) => {
+    await produce(events);
+    metrics.applied.inc(events.length);
+  });
 }

@@ -1,14 +1,14 @@
 /**
  * Durable relay positions in MySQL: one row per relay name in a small table the store creates
- * itself (DDL in `schemas/sql/relay-001-position.sql`), plus a server-wide named lock so that two
- * relays with the same name never run at once.
+ * itself (DDL in `schemas/sql/relay-001-position.sql`). Every query has a deadline, so a frozen
+ * connection delays a position write but never wedges the relay. (The one-relay lock lives in
+ * relay-lock.ts, on a connection of its own.)
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { RelayError } from './errors.js';
+import type { Pool, RowDataPacket } from 'mysql2/promise';
 import { relayMysqlError } from './mysql-errors.js';
 import type { BinlogPosition } from './position.js';
+import { DEFAULT_QUERY_TIMEOUT_MS, timedQuery } from './timed-query.js';
 
 const DDL_URL = new URL('../../schemas/sql/relay-001-position.sql', import.meta.url);
 /** Table name used when none is configured (the name written in the DDL file). */
@@ -18,11 +18,6 @@ export const DEFAULT_POSITION_TABLE = 'outbox_relay_position';
 export interface StoredPosition extends BinlogPosition {
   /** `@@server_id` of the server whose binlog the position points into. */
   readonly serverId: number;
-}
-
-/** Held while a relay runs; `release` frees the name for the next relay. */
-export interface RelayLock {
-  release(): Promise<void>;
 }
 
 /** Quotes a MySQL identifier (backticks doubled inside). */
@@ -36,8 +31,9 @@ export class MySqlPositionStore {
 
   constructor(
     private readonly pool: Pool,
-    private readonly database: string,
+    database: string,
     readonly table: string = DEFAULT_POSITION_TABLE,
+    private readonly timeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS,
   ) {
     this.qualified = `${quoteIdentifier(database)}.${quoteIdentifier(table)}`;
   }
@@ -47,15 +43,15 @@ export class MySqlPositionStore {
     const ddl = readFileSync(DDL_URL, 'utf8')
       .replace(/^--.*$/gm, '')
       .replace(quoteIdentifier(DEFAULT_POSITION_TABLE), this.qualified);
-    await this.run(`creating the relay position table ${this.qualified}`, () => this.pool.query(ddl));
+    await this.run(`creating the relay position table ${this.qualified}`, () => timedQuery(this.pool, ddl, [], this.timeoutMs));
   }
 
   /** The stored position of `relayName`, or undefined on its first start. */
   async load(relayName: string): Promise<StoredPosition | undefined> {
     const [rows] = await this.run(`reading the position of relay '${relayName}'`, () =>
-      this.pool.query<RowDataPacket[]>(
+      timedQuery<RowDataPacket[]>(this.pool,
         `SELECT binlog_file, CAST(binlog_position AS CHAR) AS binlog_position, source_server_id FROM ${this.qualified} WHERE relay_name = ?`,
-        [relayName],
+        [relayName], this.timeoutMs,
       ),
     );
     const row = rows[0];
@@ -69,47 +65,13 @@ export class MySqlPositionStore {
    */
   async save(relayName: string, position: BinlogPosition, serverId: number): Promise<void> {
     await this.run(`saving the position of relay '${relayName}'`, () =>
-      this.pool.query(
+      timedQuery(this.pool,
         `INSERT INTO ${this.qualified} (relay_name, binlog_file, binlog_position, source_server_id, updated_at)
          VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3))
          ON DUPLICATE KEY UPDATE binlog_file = ?, binlog_position = ?, source_server_id = ?, updated_at = UTC_TIMESTAMP(3)`,
-        [relayName, position.file, position.position, serverId, position.file, position.position, serverId],
+        [relayName, position.file, position.position, serverId, position.file, position.position, serverId], this.timeoutMs,
       ),
     );
-  }
-
-  /**
-   * Takes the server-wide lock of `relayName` on a connection held until `release`. Throws a
-   * non-retriable `RELAY_ALREADY_RUNNING` when another process holds it.
-   */
-  async lock(relayName: string): Promise<RelayLock> {
-    // User lock names are limited to 64 characters: hash database and relay name into one.
-    const digest = createHash('sha256').update(`${this.database}\0${relayName}`).digest('hex').slice(0, 40);
-    const name = `outbox-cache-relay:${digest}`;
-    const conn: PoolConnection = await this.run('connecting to MySQL', () => this.pool.getConnection());
-    try {
-      const [rows] = await conn.query<RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS got', [name]);
-      if (Number(rows[0]?.got) !== 1) {
-        throw new RelayError(
-          `relay '${relayName}' is already running against database '${this.database}' (lock ${name} is held); stop it first or choose another relay name`,
-          { code: 'RELAY_ALREADY_RUNNING' },
-        );
-      }
-    } catch (err) {
-      conn.release();
-      throw relayMysqlError(`locking relay '${relayName}'`, err);
-    }
-    return {
-      async release() {
-        try {
-          await conn.query('SELECT RELEASE_LOCK(?)', [name]);
-          conn.release();
-        } catch {
-          // The lock dies with its connection; destroying it is enough.
-          conn.destroy();
-        }
-      },
-    };
   }
 
   private async run<T>(what: string, fn: () => Promise<T>): Promise<T> {

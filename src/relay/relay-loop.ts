@@ -1,7 +1,9 @@
 /**
  * The relay's moving parts once started: the binlog tail fills a queue of committed transactions,
  * one loop applies them in batches (retrying outages) and stores the position behind them. A
- * broken binlog stream is reopened from the last transaction boundary it delivered.
+ * broken binlog stream is reopened from the last transaction boundary it delivered. A batch
+ * larger than `maxBatchEvents` (one huge transaction) is applied in slices, each its own call with
+ * its own deadlines; the position after it is marked only once the last slice applied.
  */
 import { errorMessage } from '../errors.js';
 import type { OutboxEvent } from '../outbox/event.js';
@@ -10,10 +12,13 @@ import { RelayError } from './errors.js';
 import type { RelayLogger } from './logger.js';
 import { formatPosition, samePosition, type BinlogPosition } from './position.js';
 import type { CommittedTransaction } from './transaction-assembler.js';
-import { TransactionQueue, type RelayBatch } from './transaction-queue.js';
+import { TransactionQueue, type EntryInfo, type RelayBatch } from './transaction-queue.js';
 
-/** A batch that was applied: its events (commit order) and the position after it. */
+/** A batch that was applied: its events (commit order) and the position after it (if it completes a transaction). */
 export type RelayBatchInfo = RelayBatch;
+
+/** Where a relay is: `streaming` (reading and applying), `paused` (retrying an outage), `stopped`. */
+export type RelayState = 'starting' | 'streaming' | 'paused' | 'stopped';
 
 /** Counters and positions of a running relay. */
 export interface RelayStats {
@@ -27,12 +32,17 @@ export interface RelayStats {
   readonly invalidRows: number;
   /** Times the binlog stream was reopened after a connection loss. */
   readonly reconnects: number;
+  /** Times the binlog stream was lost (closed, failed, or silent past the heartbeat deadline). */
+  readonly streamLosses: number;
   /** Events received and not yet applied. */
   readonly queuedEvents: number;
   /** Position after the last applied batch. */
   readonly appliedPosition: BinlogPosition;
   /** Position last stored in MySQL (where a restart resumes). */
   readonly storedPosition: BinlogPosition;
+  /** Commit time (epoch ms, binlog header, second precision) of the last applied transaction or heartbeat. */
+  readonly appliedTimestampMs: number | undefined;
+  readonly state: RelayState;
 }
 
 /** The part of a binlog tail the loop drives. */
@@ -46,6 +56,8 @@ export interface TailHandle {
 /** Callbacks a tail reports to. */
 export interface TailHandlers {
   readonly onTransaction: (tx: CommittedTransaction) => void;
+  /** Part of a large transaction, before its commit (no position). */
+  readonly onChunk: (events: readonly OutboxEvent[]) => void;
   readonly onError: (err: RelayError) => void;
 }
 
@@ -61,8 +73,12 @@ export interface RelayTuning {
   readonly checkpointIntervalMs?: number;
   /** Backoff of `apply`, position writes and reconnects. Defaults 100 → 10,000. */
   readonly retryDelays?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
-  /** Called after each batch was applied (before its position is stored). */
-  readonly onBatchApplied?: (batch: RelayBatchInfo) => void;
+  /**
+   * Called after each `apply` call resolved (before its position is stored), with the batch (or
+   * slice of one) and what `apply` resolved to (the sink step's ApplyReport in redis mode). An
+   * embedded consumer such as an auditor hooks here; it must not throw and should not block.
+   */
+  readonly onBatchApplied?: (batch: RelayBatchInfo, result: unknown) => void;
 }
 
 /** What {@link RelayLoop} needs; durations in milliseconds. */
@@ -75,7 +91,12 @@ export interface RelayLoopOptions extends RelayTuning {
   readonly openTail: (from: BinlogPosition, handlers: TailHandlers) => Promise<TailHandle>;
   /** Position already stored, where the first tail starts. */
   readonly start: BinlogPosition;
+  /** Awaited before every apply and position write: rejects (non-retriable) once the relay's lock is lost. */
+  readonly guard?: () => Promise<void>;
 }
+
+/** Longest a stop waits for frozen connections (tail, position write) before abandoning them, ms. */
+const STOP_BUDGET_MS = 3_000;
 
 /** Runs one relay; see the module comment. */
 export class RelayLoop {
@@ -88,9 +109,13 @@ export class RelayLoop {
   private paused = false;
   private reconnecting: Promise<void> | undefined;
   private fatal: RelayError | undefined;
-  private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0 };
+  private counts = { transactions: 0, events: 0, batches: 0, invalidRows: 0, reconnects: 0, streamLosses: 0 };
   private applied: BinlogPosition;
   private stored: BinlogPosition;
+  /** Something other than heartbeats, rotations and own checkpoints was applied since the last save. */
+  private significant = false;
+  private appliedTimestampMs: number | undefined;
+  private state: RelayState = 'starting';
   private saving: Promise<void> | undefined;
   private lastSave = Date.now();
 
@@ -98,17 +123,25 @@ export class RelayLoop {
     this.stop = AbortSignal.any([options.signal, this.failure.signal]);
     this.applied = options.start;
     this.stored = options.start;
-    this.handlers = { onTransaction: (tx) => this.onTransaction(tx), onError: (err) => this.onTailError(err) };
+    this.handlers = {
+      onTransaction: (tx) => this.onTransaction(tx),
+      onChunk: (events) => this.enqueue(events, undefined, {}),
+      onError: (err) => this.onTailError(err),
+    };
   }
 
   /** Opens the first binlog stream at `start`. */
   async open(): Promise<void> {
     this.tail = await this.options.openTail(this.options.start, this.handlers);
+    this.state = 'streaming';
   }
 
   /** Counters and positions. */
   stats(): RelayStats {
-    return { ...this.counts, queuedEvents: this.queue.eventCount, appliedPosition: this.applied, storedPosition: this.stored };
+    return {
+      ...this.counts, queuedEvents: this.queue.eventCount, appliedPosition: this.applied, storedPosition: this.stored,
+      appliedTimestampMs: this.appliedTimestampMs, state: this.state,
+    };
   }
 
   /**
@@ -129,13 +162,20 @@ export class RelayLoop {
             this.paused = false;
             this.tail?.resume();
           }
-          if (batch.events.length > 0) {
-            await retry(() => this.options.apply(batch.events), this.retryOptions('apply'));
-            this.counts.events += batch.events.length;
+          for (let from = 0; from < batch.events.length; from += maxBatch) {
+            const slice = batch.events.length <= maxBatch ? batch : { ...batch, events: batch.events.slice(from, from + maxBatch) };
+            await this.options.guard?.();
+            const result = await retry(() => this.options.apply(slice.events), this.retryOptions('apply'));
+            this.recovered();
+            this.counts.events += slice.events.length;
             this.counts.batches += 1;
-            this.options.onBatchApplied?.(batch);
+            this.options.onBatchApplied?.(slice, result);
           }
-          this.applied = batch.position;
+          if (batch.position) {
+            this.applied = batch.position;
+            this.significant ||= !batch.quiet;
+            this.appliedTimestampMs = batch.timestampMs ?? this.appliedTimestampMs;
+          }
         }
         this.checkpoint();
       }
@@ -143,18 +183,30 @@ export class RelayLoop {
       // Aborting during a retry's wait abandons the batch: its position was never marked applied.
       if (!this.options.signal.aborted) this.fail(asRelayError(err));
     } finally {
-      await this.reconnecting;
-      await this.tail?.stop();
-      await this.saving;
-      if (this.unsaved()) await this.finalSave(this.applied);
+      this.state = 'stopped';
+      // Connections may be frozen: each step is bounded, and what does not finish in time is abandoned.
+      const deadline = Date.now() + STOP_BUDGET_MS;
+      await within(deadline, this.reconnecting);
+      await within(deadline, this.tail?.stop());
+      await within(deadline, this.saving);
+      if (this.unsaved() && !this.fatal) await within(deadline, this.finalSave(this.applied));
     }
     logger.info({ relay: relayName, position: formatPosition(this.stored), ...this.counts }, 'relay stopped');
     if (this.fatal) throw this.fatal;
   }
 
-  /** True when applied events are past the stored position. */
+  /**
+   * True when the applied position should be stored: events (or other tables' transactions) were
+   * applied past it, or position-only steps reached another binlog file (so the stored file can
+   * be purged without the position being lost).
+   */
   private unsaved(): boolean {
-    return !samePosition(this.applied, this.stored);
+    if (samePosition(this.applied, this.stored)) return false;
+    return this.significant || this.applied.file !== this.stored.file;
+  }
+
+  private recovered(): void {
+    if (this.state === 'paused') this.state = 'streaming';
   }
 
   /**
@@ -165,7 +217,11 @@ export class RelayLoop {
     if (this.saving || !this.unsaved() || Date.now() - this.lastSave < this.interval()) return;
     const position = this.applied;
     this.lastSave = Date.now();
-    this.saving = retry(() => this.options.store.save(position), this.retryOptions('position save'))
+    this.significant = false;
+    this.saving = retry(async () => {
+      await this.options.guard?.();
+      await this.options.store.save(position);
+    }, this.retryOptions('position save'))
       .then(
         () => void (this.stored = position),
         (err: unknown) => void (this.options.signal.aborted || this.fail(asRelayError(err))),
@@ -185,9 +241,14 @@ export class RelayLoop {
       this.counts.invalidRows += 1;
       this.options.logger.error({ relay: this.options.relayName, position: formatPosition(tx.position), code: err.code }, err.message);
     }
+    // Its own position writes would otherwise be stored in turn, and so on forever.
     if (tx.ownCheckpoint) return;
-    this.counts.transactions += 1;
-    this.queue.push(tx.events, tx.position);
+    if (!tx.quiet) this.counts.transactions += 1;
+    this.enqueue(tx.events, tx.position, { quiet: tx.quiet === true, timestampMs: tx.timestampMs });
+  }
+
+  private enqueue(events: readonly OutboxEvent[], position: BinlogPosition | undefined, info: EntryInfo): void {
+    this.queue.push(events, position, info);
     if (!this.paused && this.queue.eventCount >= this.maxQueued()) {
       this.paused = true;
       this.tail?.pause();
@@ -203,6 +264,8 @@ export class RelayLoop {
     const from = this.tail?.lastPosition ?? this.applied;
     this.options.logger.warn({ relay: this.options.relayName, position: formatPosition(from), code: err.code, error: err.message },
       'binlog stream lost; reopening');
+    this.state = 'paused';
+    this.counts.streamLosses += 1;
     this.reconnecting = this.reconnect(from);
   }
 
@@ -216,6 +279,7 @@ export class RelayLoop {
       if (this.stop.aborted) await tail.stop();
       else this.tail = tail;
       this.counts.reconnects += 1;
+      this.recovered();
     } catch (err) {
       if (!this.stop.aborted) this.fail(asRelayError(err));
     }
@@ -223,12 +287,18 @@ export class RelayLoop {
 
   private async finalSave(position: BinlogPosition): Promise<void> {
     try {
+      await this.options.guard?.();
       await retry(() => this.options.store.save(position), { ...this.options.retryDelays, maxAttempts: 3 });
       this.stored = position;
     } catch (err) {
       this.options.logger.warn({ relay: this.options.relayName, position: formatPosition(position), error: errorMessage(err) },
         'could not store the final position; the next start re-delivers from the previous one');
     }
+  }
+
+  /** Stops the relay with `err` (e.g. its lock was lost); `run` rejects with it. */
+  failWith(err: RelayError): void {
+    this.fail(err);
   }
 
   private fail(err: RelayError): void {
@@ -245,10 +315,23 @@ export class RelayLoop {
     return {
       ...this.options.retryDelays,
       signal: this.stop,
-      onRetry: (err, attempt, delayMs) =>
-        this.options.logger.warn({ relay: this.options.relayName, attempt, delayMs, error: errorMessage(err) }, `${what} failed; retrying`),
+      onRetry: (err, attempt, delayMs) => {
+        if (this.state === 'streaming') this.state = 'paused';
+        this.options.logger.warn({ relay: this.options.relayName, attempt, delayMs, error: errorMessage(err) }, `${what} failed; retrying`);
+      },
     };
   }
+}
+
+/** Waits for `promise` until `deadline` (epoch ms) at the latest; never rejects. */
+async function within(deadline: number, promise: Promise<unknown> | undefined): Promise<void> {
+  if (!promise) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+  ]);
+  clearTimeout(timer);
 }
 
 function asRelayError(err: unknown): RelayError {

@@ -14,7 +14,9 @@ import { RelayError } from './errors.js';
 import { silentLogger, type RelayLogger } from './logger.js';
 import { formatPosition, type BinlogPosition } from './position.js';
 import { DEFAULT_POSITION_TABLE, MySqlPositionStore } from './position-store.js';
+import { RelayLockKeeper } from './relay-lock.js';
 import { RelayLoop, type RelayStats, type RelayTuning } from './relay-loop.js';
+import { DEFAULT_QUERY_TIMEOUT_MS } from './timed-query.js';
 
 /**
  * Applies a batch of events (commit order) downstream. Resolves once every event is durably
@@ -26,11 +28,14 @@ export type RelayApply = (events: readonly OutboxEvent[]) => Promise<unknown>;
 /** Options of {@link startRelay}. Durations in milliseconds. */
 export interface RelayOptions extends RelayTuning {
   /**
-   * A pool of the relay's own on the source server, at least 2 connections (one holds the relay's
-   * lock): position store and checks. Do not share it with busy writers: position writes wait for it.
+   * A pool of the relay's own on the source server: position store and checks. Do not share it
+   * with busy writers: position writes wait for it.
    */
   readonly pool: Pool;
-  /** mysql2 options of the binlog connection (same server; needs REPLICATION SLAVE and CLIENT). */
+  /**
+   * mysql2 options of the binlog connection (same server; needs REPLICATION SLAVE and CLIENT).
+   * The relay's lock gets a connection of its own with the same options.
+   */
   readonly connection: ConnectionOptions;
   /** Database of the outbox table; the position table is created there too. */
   readonly database: string;
@@ -48,6 +53,15 @@ export interface RelayOptions extends RelayTuning {
   readonly serverId?: number;
   /** Where a relay with no stored position starts. Default: the current end of the binlog. */
   readonly startAt?: BinlogPosition;
+  /**
+   * Replication heartbeat period asked of the server, ms (0: none). A stream silent for
+   * `3 × heartbeatMs + 1 s` is taken as lost and reopened. Default 5,000.
+   */
+  readonly heartbeatMs?: number;
+  /** How often the relay's lock is verified, ms. Default 5,000. */
+  readonly lockCheckIntervalMs?: number;
+  /** Deadline of each query the relay makes on `pool` and on its lock connection, ms. Default 10,000. */
+  readonly queryTimeoutMs?: number;
 }
 
 /** A running relay. */
@@ -56,6 +70,10 @@ export interface Relay {
   readonly done: Promise<void>;
   /** Counters and positions, for logs and metrics. */
   stats(): RelayStats;
+  /** Bytes of binlog between the applied position and the server's end (`SHOW BINARY LOGS`). */
+  binlogLagBytes(): Promise<number>;
+  /** Times the lock was retaken after its connection was lost. */
+  readonly lockRetakes: () => number;
 }
 
 const NAME = /^[A-Za-z0-9_$]{1,64}$/;
@@ -75,9 +93,21 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { pool, relayName, database } = options;
   await checkBinlogSettings(pool);
   await checkOutboxTable(pool, database, table);
-  const store = new MySqlPositionStore(pool, database, positionTable);
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const store = new MySqlPositionStore(pool, database, positionTable, queryTimeoutMs);
   await store.ensureTable();
-  const lock = await store.lock(relayName);
+  let loop: RelayLoop | undefined;
+  const lockStop = new AbortController();
+  const lock = await RelayLockKeeper.acquire({
+    connection: options.connection, database, relayName, logger,
+    checkIntervalMs: options.lockCheckIntervalMs, queryTimeoutMs, retryDelays: options.retryDelays,
+    signal: AbortSignal.any([options.signal, lockStop.signal]),
+    onLost: (err) => loop?.failWith(err),
+  });
+  const release = async (): Promise<void> => {
+    lockStop.abort();
+    await lock.release();
+  };
   try {
     const sourceId = await serverId(pool);
     const files = await listBinlogFiles(pool);
@@ -95,29 +125,47 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       await store.save(relayName, start, sourceId);
       logger.info({ relay: relayName, position: formatPosition(start) }, 'first start: position stored');
     }
-    const loop = new RelayLoop({
+    const running = new RelayLoop({
       ...options,
       logger,
       store: { save: (p) => store.save(relayName, p, sourceId) },
+      guard: () => lock.ensure(),
       openTail: async (from, handlers) => {
+        await lock.ensure();
         checkPositionAvailable(from, await listBinlogFiles(pool), relayName);
         return BinlogTail.start({
           connection: options.connection,
           serverId: options.serverId ?? defaultReplicaServerId(database, relayName),
           database, table, positionTable, ...handlers,
+          chunkEvents: options.maxBatchEvents ?? 500,
+          heartbeatMs: options.heartbeatMs,
+          openTimeoutMs: queryTimeoutMs + 5_000,
         }, from);
       },
       start,
     });
-    await loop.open();
+    loop = running;
+    await running.open();
     logger.info({ relay: relayName, position: formatPosition(start), table: `${database}.${table}` }, 'relay streaming');
-    const done = loop.run().finally(() => lock.release());
+    const done = running.run().finally(release);
     done.catch(() => {});
-    return { done, stats: () => loop.stats() };
+    return {
+      done,
+      stats: () => running.stats(),
+      binlogLagBytes: async () => lagBytes(running.stats().appliedPosition, await listBinlogFiles(pool)),
+      lockRetakes: () => lock.retakes,
+    };
   } catch (err) {
-    await lock.release();
+    await release();
     throw err;
   }
+}
+
+/** Bytes from `position` to the end of the last file. Pure. */
+export function lagBytes(position: BinlogPosition, files: readonly { readonly file: string; readonly size: number }[]): number {
+  const index = files.findIndex((f) => f.file === position.file);
+  if (index < 0) return 0;
+  return files.slice(index).reduce((sum, f) => sum + f.size, 0) - position.position;
 }
 
 /**
@@ -149,9 +197,10 @@ function validate(options: RelayOptions): void {
   positive('batchLingerMs', options.batchLingerMs, 0);
   positive('maxQueuedEvents', options.maxQueuedEvents, 1);
   positive('checkpointIntervalMs', options.checkpointIntervalMs, 1);
+  positive('heartbeatMs', options.heartbeatMs, 0);
+  positive('lockCheckIntervalMs', options.lockCheckIntervalMs, 1);
+  positive('queryTimeoutMs', options.queryTimeoutMs, 1);
   if (options.serverId !== undefined && options.serverId > 2 ** 32 - 1) problems.push({ setting: 'serverId', message: 'must be < 2^32' });
-  const limit = (options.pool as unknown as { pool?: { config?: { connectionLimit?: number } } }).pool?.config?.connectionLimit;
-  if (limit !== undefined && limit < 2) problems.push({ setting: 'pool', message: 'needs connectionLimit ≥ 2 (one connection holds the relay\'s lock)' });
   if (options.startAt && (!options.startAt.file || options.startAt.position < 4)) {
     problems.push({ setting: 'startAt', message: 'needs a binlog file name and a position ≥ 4' });
   }

@@ -7,13 +7,14 @@ import { Kafka } from 'kafkajs';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
-import { DEFAULT_TOPIC_PATTERN, type SinkConfig } from '../config/sink.js';
+import { subscriptionPattern, type SinkConfig } from '../config/sink.js';
 import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createSinkMetrics, type SinkMetrics } from '../ops/metrics.js';
 import { createApplyStep } from './apply-step.js';
 import { loadMappingModule } from './mapping-loader.js';
+import { createRouting } from './routing.js';
 import { startSink } from './sink.js';
 
 /** Options of {@link runSinkFromConfig}. */
@@ -48,6 +49,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
     decoder: new AvroCodec({ registry }),
     writer,
     mapping: { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings },
+    subjectStrategy: config.subjectStrategy,
   });
   let ready = (): boolean => false;
   let healthy = (): boolean => true;
@@ -60,7 +62,8 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
     const sink = await startSink({
       kafka: new Kafka(kafkaClientConfig(config, logger)),
       groupId: config.groupId,
-      topics: config.topics ?? [new RegExp(config.topicPattern ?? DEFAULT_TOPIC_PATTERN)],
+      topics: config.topics ?? [new RegExp(subscriptionPattern(config))],
+      routing: createRouting(config.routingPattern, config.subjectStrategy),
       topicRefreshMs: config.topicRefreshMs,
       fromBeginning: config.fromBeginning,
       dlqTopic: config.dlqTopic,

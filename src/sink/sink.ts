@@ -4,7 +4,7 @@
  * pattern, an admin client that lists the cluster's topics to subscribe to new matching ones.
  */
 import { Partitioners, type Admin, type Consumer, type ConsumerRunConfig, type Kafka } from 'kafkajs';
-import { errorMessage } from '../errors.js';
+import { ConfigError, errorMessage } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { SinkMetrics } from '../ops/metrics.js';
 import { sleep } from '../retry.js';
@@ -12,6 +12,7 @@ import type { ApplyStep } from './apply-step.js';
 import { sendToDeadLetter } from './dead-letter.js';
 import { installRecordBatchDecoder } from './kafkajs-record-decoder.js';
 import { processBatch } from './partition-batch.js';
+import { DEFAULT_ROUTING, unroutableTopics, type Routing } from './routing.js';
 import { addedTopics, hasPattern, matchTopics } from './topic-discovery.js';
 
 /** Options of {@link startSink}. */
@@ -35,6 +36,12 @@ export interface SinkOptions {
    */
   readonly fromBeginning?: boolean;
   readonly dlqTopic: string;
+  /**
+   * Topic → aggregate type (and the subject strategy the step was built with). Default
+   * `outbox.event.<type>`. A subscribed topic it cannot route fails the start with a ConfigError;
+   * one discovered later is logged as an error and its records are dead-lettered.
+   */
+  readonly routing?: Routing;
   /** The decode + map + coalesce + apply step (see createApplyStep). */
   readonly step: ApplyStep;
   readonly logger: Logger;
@@ -78,6 +85,7 @@ export interface RunningSink {
 /** Connects, subscribes and starts consuming. Resolves once consumption has started. */
 export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const { kafka, logger, signal } = options;
+  const routing = options.routing ?? DEFAULT_ROUTING;
   const decoder = installRecordBatchDecoder(options.recordDecoder !== 'kafkajs');
   logger.info({ recordDecoder: decoder }, 'record batch decoder');
   // Dead letters keep their key and go where Java clients would put it (murmur2).
@@ -120,6 +128,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       const id = `${payload.batch.topic}/${payload.batch.partition}`;
       return processBatch(payload, {
         step: options.step,
+        routing,
         deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records),
         logger,
         metrics: options.metrics,
@@ -135,12 +144,15 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   await producer.connect();
   try {
     await consumer.connect();
+    let initial = options.topics.map(String);
     if (admin) {
       await admin.connect();
-      await subscription.extend(matchTopics(options.topics, await admin.listTopics()), options.fromBeginning ?? true);
-    } else {
-      await subscription.extend(options.topics.map(String), options.fromBeginning ?? true);
+      initial = matchTopics(options.topics, await admin.listTopics());
     }
+    // A topic the sink was told to consume but cannot route is a configuration mistake (§3).
+    const unroutable = unroutableTopics(initial, routing);
+    if (unroutable.length > 0) throw new ConfigError(unroutable.map((u) => ({ setting: 'ROUTING_TOPIC_PATTERN', message: u.reason })));
+    await subscription.extend(initial, options.fromBeginning ?? true);
   } catch (err) {
     await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin?.disconnect()]);
     throw err;
@@ -152,7 +164,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const lifetime = new AbortController();
   signal.addEventListener('abort', () => lifetime.abort(), { once: true });
   const refreshMs = options.topicRefreshMs ?? 30_000;
-  const discovery = admin && refreshMs > 0 ? discoverTopics(admin, options.topics, refreshMs, subscription, lifetime.signal, logger) : Promise.resolve();
+  const discovery = admin && refreshMs > 0 ? discoverTopics(admin, options.topics, refreshMs, subscription, lifetime.signal, logger, routing) : Promise.resolve();
 
   const stopped = new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -217,6 +229,7 @@ class Subscription {
 /** Every `refreshMs`, subscribes to the topics that newly match a pattern, until `signal` aborts. */
 async function discoverTopics(
   admin: Admin, patterns: readonly (string | RegExp)[], refreshMs: number, subscription: Subscription, signal: AbortSignal, logger: Logger,
+  routing: Routing,
 ): Promise<void> {
   while (!signal.aborted) {
     await sleep(refreshMs, signal);
@@ -224,6 +237,8 @@ async function discoverTopics(
     try {
       const added = addedTopics(new Set(subscription.topics()), matchTopics(patterns, await admin.listTopics()));
       if (added.length > 0) logger.info({ added, topics: [...subscription.topics(), ...added].sort() }, 'new topics match the pattern; re-subscribing');
+      // Consumed anyway, so that each record is dead-lettered with the reason instead of waiting unseen.
+      for (const u of unroutableTopics(added, routing)) logger.error({ topic: u.topic, reason: u.reason }, 'subscribed topic cannot be routed; its records go to the dead-letter topic');
       // Topics that appear after the sink started carry only new records: read them from the start.
       await subscription.extend(added, true);
     } catch (err) {

@@ -17,7 +17,7 @@ interface FixtureRecord {
   headers: [string, string][];
   scenario: string;
 }
-const fixture = JSON.parse(readFileSync('/work/shared/fixtures/debezium-2.7.4-outbox/records.json', 'utf8')) as { records: FixtureRecord[] };
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/debezium-2.7.4-outbox/records.json', import.meta.url), 'utf8')) as { records: FixtureRecord[] };
 const outboxRecords = fixture.records.filter((r) => r.topic.startsWith('outbox.event.'));
 const header = (r: FixtureRecord, name: string) => Buffer.from(r.headers.find(([n]) => n === name)?.[1] ?? '', 'hex').toString('utf8');
 const datetime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23);
@@ -124,5 +124,51 @@ describe('relay in Kafka mode', () => {
     const tooLarge = new KafkaJSProtocolError({ message: 'too large', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false } as never);
     await expect(createKafkaApply(failing(tooLarge))(events))
       .rejects.toMatchObject({ retriable: false, code: 'RELAY_KAFKA_MESSAGE_TOO_LARGE' });
+  });
+
+  it('splits a batch into produce requests under the byte budget, all delivered in commit order', async () => {
+    const aggregateType = `big_${uniqueSuffix()}`;
+    const topic = `outbox.event.${aggregateType}`;
+    const requests: number[] = [];
+    // The real producer sends every request; the wrapper only measures them.
+    const measured = { sendBatch: (batch: Parameters<Producer['sendBatch']>[0]) => {
+      requests.push((batch.topicMessages ?? []).reduce((n, t) => n + t.messages.reduce((m, msg) => m + ((msg.value as Buffer)?.length ?? 0), 0), 0));
+      return producer.sendBatch(batch);
+    } } as unknown as Producer;
+    const events = Array.from({ length: 24 }, (_, i) => ({
+      id: `big-${i}`, aggregateType, aggregateId: 'same-key', type: 'T', version: BigInt(i + 1), occurredAtMs: 0, payload: Buffer.alloc(100_000, i),
+    }));
+    await createKafkaApply(measured, { maxRequestBytes: 500_000 })(events);
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...requests)).toBeLessThanOrEqual(500_000);
+    const received: string[] = [];
+    const consumer = kafka.consumer({ groupId: uniqueName('relay-kafka-big'), maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void received.push(message.headers?.version?.toString() ?? '') });
+    try {
+      await waitUntil('every record', () => received.length >= events.length);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(received).toEqual(events.map((e) => String(e.version)));
+  });
+
+  it('halves a request the broker refuses as too large, and stops only on a single record too large', async () => {
+    const sent: string[][] = [];
+    // Stands in for a broker whose topic allows 3 records per request (a refusal no estimate foresaw).
+    const strict = { sendBatch: async (batch: Parameters<Producer['sendBatch']>[0]) => {
+      const ids = (batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.headers?.id)));
+      if (ids.length > 3 || ids.includes('huge')) {
+        throw new KafkaJSProtocolError({ message: 'too large', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false } as never);
+      }
+      sent.push(ids);
+    } } as unknown as Producer;
+    const event = (id: string) => ({ id, aggregateType: 'a', aggregateId: '1', type: 'T', version: 1n, occurredAtMs: 0, payload: Buffer.alloc(10) });
+    await createKafkaApply(strict)(['1', '2', '3', '4', '5', '6', '7', '8'].map(event));
+    expect(sent.flat()).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+    expect(Math.max(...sent.map((r) => r.length))).toBeLessThanOrEqual(3);
+    await expect(createKafkaApply(strict)([event('x'), event('huge')]))
+      .rejects.toMatchObject({ retriable: false, code: 'RELAY_KAFKA_MESSAGE_TOO_LARGE', message: expect.stringContaining('event huge') });
   });
 });

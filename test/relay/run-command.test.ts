@@ -16,6 +16,7 @@ import { parseRunConfig } from '../../src/relay/run-config.js';
 import { startSchemaRegistryDouble, type SchemaRegistryDouble } from '../registry-double/schema-registry-double.js';
 import { createTestRedis, waitUntil, type TestDatabase } from '../helpers.js';
 import { createOutboxDatabase, insertOutboxRow } from './relay-helpers.js';
+import { startTcpProxy, throughProxy } from './tcp-proxy.js';
 
 const SCHEMA_ID = 202;
 const cacheChange = avro.Type.forSchema(CACHE_CHANGE_SCHEMA_V1 as avro.Schema);
@@ -87,7 +88,7 @@ describe('outbox-cache run', () => {
   it('loses nothing when killed with SIGKILL mid-run and restarted, then exits 0 on SIGTERM', async () => {
     const env = {
       MYSQL_URL: db.url, REDIS_URL: inject('redisUrl'), SCHEMA_REGISTRY_URL: registry.url, CACHE_KEY_PREFIX: prefix,
-      RELAY_NAME: 'cli', RELAY_CHECKPOINT_INTERVAL_MS: '50', LOG_LEVEL: 'warn',
+      RELAY_NAME: 'cli', RELAY_CHECKPOINT_INTERVAL_MS: '50', LOG_LEVEL: 'warn', METRICS_PORT: '0',
     };
     const first = spawnRun(env);
     await waitUntil('first start stored its position', hasPosition, 30_000);
@@ -105,6 +106,26 @@ describe('outbox-cache run', () => {
     await waitUntil('cache matches the database', cacheMatchesDatabase, 30_000);
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toBe(0);
+  });
+
+  it('exits 0 within a few seconds of SIGTERM when every MySQL connection is frozen', async () => {
+    const target = new URL(inject('mysqlUrl'));
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      const run = spawnRun({
+        MYSQL_URL: throughProxy(db.url, proxy), REDIS_URL: inject('redisUrl'), SCHEMA_REGISTRY_URL: registry.url,
+        CACHE_KEY_PREFIX: prefix, RELAY_NAME: 'frozen_cli', LOG_LEVEL: 'info', METRICS_PORT: '0',
+      });
+      await waitUntil('streaming', () => run.output().includes('relay streaming'), 30_000);
+      proxy.freeze();
+      await update('a', 'while frozen');
+      const signalled = Date.now();
+      run.child.kill('SIGTERM');
+      expect(await run.exited, run.output()).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(6_000);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reports every configuration problem at once, by mode', () => {

@@ -86,4 +86,56 @@ describe('TransactionAssembler', () => {
     assembler.feed({ kind: 'inserts', rows: [outboxRow('a', 1)] });
     expect(() => assembler.feed({ kind: 'xa-prepare', nextPosition: 4 })).toThrow(RelayError);
   });
+
+  it('drops rows undone by ROLLBACK TO SAVEPOINT, keeping those before it and after it', () => {
+    expect(run([
+      { kind: 'begin', transactional: false },
+      { kind: 'inserts', rows: [outboxRow('a', 1)] },
+      { kind: 'savepoint', name: 'one' },
+      { kind: 'inserts', rows: [outboxRow('b', 2)] },
+      { kind: 'savepoint', name: 'two' },
+      { kind: 'inserts', rows: [outboxRow('c', 3)] },
+      { kind: 'rollback-to', name: 'two' },
+      { kind: 'inserts', rows: [outboxRow('d', 4)] },
+      { kind: 'rollback-to', name: 'one' },
+      { kind: 'inserts', rows: [outboxRow('e', 5)] },
+      { kind: 'rollback-to', name: 'two' },
+      { kind: 'commit', nextPosition: 80 },
+    ]).map((t) => t.ids)).toEqual([['a', 'e']]);
+  });
+
+  it('hands over a transactional group in chunks before its commit, and the rest with the commit', () => {
+    const assembler = new TransactionAssembler('f', { chunkEvents: 2 });
+    assembler.feed({ kind: 'begin', transactional: true });
+    assembler.feed({ kind: 'inserts', rows: [outboxRow('a', 1), outboxRow('b', 2), outboxRow('c', 3)] });
+    expect(assembler.takeChunk()?.map((e) => e.id)).toEqual(['a', 'b']);
+    expect(assembler.takeChunk()).toBeUndefined();
+    assembler.feed({ kind: 'inserts', rows: [outboxRow('d', 4), outboxRow('e', 5)] });
+    expect(assembler.takeChunk()?.map((e) => e.id)).toEqual(['c', 'd']);
+    const tx = assembler.feed({ kind: 'commit', nextPosition: 99 });
+    expect(tx?.events.map((e) => e.id)).toEqual(['e']);
+    expect(tx?.position).toEqual({ file: 'f', position: 99 });
+  });
+
+  it('keeps a group that may roll back (non-transactional tables, a savepoint, rows outside BEGIN) whole until its end', () => {
+    const rows = [outboxRow('a', 1), outboxRow('b', 2), outboxRow('c', 3)];
+    for (const opening of [[{ kind: 'begin', transactional: false }], [{ kind: 'begin' }, { kind: 'savepoint', name: 's' }], []] as TailItem[][]) {
+      const assembler = new TransactionAssembler('f', { chunkEvents: 1 });
+      for (const item of opening) assembler.feed(item);
+      assembler.feed({ kind: 'inserts', rows });
+      expect(assembler.takeChunk()).toBeUndefined();
+      expect(assembler.feed({ kind: 'rollback', nextPosition: 5 })?.events).toEqual([]);
+    }
+  });
+
+  it('moves the position on heartbeats and rotations between transactions only, as quiet steps', () => {
+    const assembler = new TransactionAssembler('binlog.000001');
+    expect(assembler.feed({ kind: 'heartbeat', file: 'binlog.000001', position: 700 })).toMatchObject({ position: { file: 'binlog.000001', position: 700 }, quiet: true, events: [] });
+    expect(assembler.feed({ kind: 'rotate', file: 'binlog.000002', position: 4 })).toMatchObject({ position: { file: 'binlog.000002', position: 4 }, quiet: true });
+    // A heartbeat naming another file than the stream's is not a position of this stream.
+    expect(assembler.feed({ kind: 'heartbeat', file: 'binlog.000001', position: 900 })).toBeUndefined();
+    assembler.feed({ kind: 'begin' });
+    expect(assembler.feed({ kind: 'heartbeat', file: 'binlog.000002', position: 800 })).toBeUndefined();
+    expect(assembler.feed({ kind: 'commit', nextPosition: 850 })).toMatchObject({ quiet: false });
+  });
 });

@@ -52,4 +52,26 @@ describe('TransactionQueue', () => {
     controller.abort();
     expect(await aborted).toBe(false);
   });
+
+  it('queues chunks of an open transaction without a position; a batch carries the last complete one', () => {
+    const queue = new TransactionQueue();
+    queue.push(events(1, 'a'), at(10));
+    queue.push(events(2, 'b'), undefined);
+    expect(queue.take(10)?.position).toEqual(at(10));
+    queue.push(events(2, 'c'), undefined);
+    const chunk = queue.take(2);
+    expect(chunk?.position).toBeUndefined();
+    queue.push(events(1, 'd'), at(20), { timestampMs: 5 });
+    expect(queue.take(10)).toMatchObject({ position: at(20), timestampMs: 5, quiet: false });
+  });
+
+  it('merges runs of position-only entries, quiet only while all of them are', () => {
+    const queue = new TransactionQueue();
+    queue.push([], at(10), { quiet: true });
+    queue.push([], at(20), { quiet: true });
+    expect(queue.take(5)).toMatchObject({ position: at(20), quiet: true, transactions: 1 });
+    queue.push([], at(30), { quiet: true });
+    queue.push([], at(40));
+    expect(queue.take(5)).toMatchObject({ position: at(40), quiet: false });
+  });
 });
