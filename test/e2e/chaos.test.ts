@@ -10,7 +10,8 @@
  * got was one committed at its version, and nothing was dead-lettered.
  *
  * CHAOS_DURATION_MS (default 75000) is how long new faults are injected; every kind is injected
- * at least once whatever the duration.
+ * at least once whatever the duration. CHAOS_VERBOSE=1 prints the end of the relay's and the
+ * sink's output too.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -119,6 +120,15 @@ async function lastBgsave(): Promise<string | undefined> {
   return /rdb_last_bgsave_status:(\w+)/.exec(info)?.[1];
 }
 
+/** Status of the sink's /readyz (0 when it does not answer): 503 while a partition is paused on an outage. */
+async function readyz(port: number): Promise<number> {
+  try {
+    return (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
 async function topicHasRecords(): Promise<boolean> {
   return [...(await endOffsets(admin as Admin, TOPIC)).values()].some((end) => end > 0n);
 }
@@ -136,10 +146,12 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
     RELAY_HEARTBEAT_MS: '1000', RELAY_RETRY_MAX_DELAY_MS: '500', RELAY_LOCK_CHECK_INTERVAL_MS: '1000', RELAY_QUERY_TIMEOUT_MS: '3000',
     METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn',
   });
+  const sinkPort = await freePort();
+  const sinkPaused = async (): Promise<boolean> => (await readyz(sinkPort)) === 503;
   const sink = new CliProcess('sink', ['sink'], {
     KAFKA_BROKERS: brokers, KAFKA_TOPICS: TOPIC, KAFKA_GROUP_ID: GROUP, KAFKA_SESSION_TIMEOUT_MS: '6000',
     SCHEMA_REGISTRY_URL: (registry as SchemaRegistryDouble).url, REDIS_URL: `redis://127.0.0.1:${redisPort}`, DLQ_TOPIC: DLQ,
-    CACHE_KEY_PREFIX: PREFIX, SINK_RETRY_MAX_DELAY_MS: '500', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn',
+    CACHE_KEY_PREFIX: PREFIX, SINK_RETRY_MAX_DELAY_MS: '500', METRICS_PORT: String(sinkPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: 'warn',
   });
   const fail = (what: string) => (err: Error): never => {
     throw new Error(`${what}: ${err.message}\n--- relay:\n${relay.output().slice(-1500)}\n--- sink:\n${sink.output().slice(-1500)}`);
@@ -195,6 +207,8 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
       process.kill(server.pid, 'SIGKILL');
       await server.stop();
       await writesAfter(10);
+      // Held until the sink met the outage (a partition paused, retrying).
+      await waitUntil('the sink pausing on the Redis outage', sinkPaused, 60_000);
       redisServer = await startRedis({ port: redisPort, extraArgs: REDIS_ARGS });
     },
     'frozen relay-MariaDB path': async () => {
@@ -221,7 +235,9 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
       await operator.config('SET', 'dir', '/proc');
       await operator.bgsave();
       await waitUntil('a failed background save', async () => (await lastBgsave()) === 'err');
-      await writesAfter(15);
+      await writesAfter(10);
+      // Held until the sink met the refusal (a partition paused, retrying, nothing dead-lettered).
+      await waitUntil('the sink pausing on MISCONF', sinkPaused, 60_000);
       await operator.config('SET', 'dir', saveDir);
       await operator.bgsave();
       await waitUntil('a good background save', async () => (await lastBgsave()) === 'ok');
@@ -230,6 +246,7 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
   };
   const injected: Record<string, number> = {};
   const recoveries: number[] = [];
+  const recoveryByKind: Record<string, number> = {};
   const kinds = Object.keys(faults);
   for (let i = 0; Date.now() - started < DURATION_MS || i < kinds.length; i++) {
     const kind = kinds[i % kinds.length] as string;
@@ -237,7 +254,9 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
     await (faults[kind] as () => Promise<void>)().catch(fail(kind));
     steps.push(`${kind}: injected for ${Date.now() - t0} ms`);
     injected[kind] = (injected[kind] ?? 0) + 1;
-    recoveries.push(await caughtUp(`after ${kind}`));
+    const recovery = await caughtUp(`after ${kind}`);
+    recoveries.push(recovery);
+    recoveryByKind[kind] = Math.max(recoveryByKind[kind] ?? 0, recovery);
   }
 
   stopWriters.abort();
@@ -263,12 +282,13 @@ it('keeps Redis consistent with MariaDB through relay, sink, Redis and MariaDB c
     writes: ledger.confirmed.length, writeErrors: ledger.writeErrors, ambiguousCommits: ledger.ambiguous,
     reads: readers.reads(), readsBySource: readers.bySource(), readErrors: readers.errors(), topicRecords: watcher.records(),
     faults: injected, faultsTotal: Object.values(injected).reduce((a, b) => a + b, 0),
-    recoveryMs: { median: recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)], max: Math.max(...recoveries) },
+    recoveryMs: { median: recoveries.sort((a, b) => a - b)[Math.floor(recoveries.length / 2)], maxByFault: recoveryByKind },
     catchUpMs, relayStarts: relay.starts, sinkStarts: sink.starts,
     unplannedExits: relay.unplannedExits.length + sink.unplannedExits.length, deadLetters: Number(deadLetters),
   };
   console.log(`chaos figures: ${JSON.stringify(figures)}`);
   console.log(steps.join('\n'));
+  if (process.env.CHAOS_VERBOSE) console.log(`--- relay output:\n${relay.output()}\n--- sink output:\n${sink.output()}`);
   for (const exit of [...relay.unplannedExits, ...sink.unplannedExits]) console.log(`unplanned exit (restarted): ${exit}`);
 
   expect(lost).toEqual([]);
