@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,13 @@ export interface StartMariaDbOptions {
   readonly durable?: boolean;
   readonly port?: number;
   readonly serverId?: number;
+  /**
+   * Directory of the server (data, binlog, socket, pid file), owned by the caller and kept on
+   * stop; its data directory is initialised only if it does not exist yet, so a server killed
+   * and started again on the same `dir` and `port` is a restart of the same server. Default: a
+   * new temporary directory, removed on stop.
+   */
+  readonly dir?: string;
 }
 
 /**
@@ -47,19 +54,27 @@ export async function startMariaDb(options: StartMariaDbOptions = {}): Promise<L
 async function startMariaDbOnce(options: StartMariaDbOptions, port: number): Promise<LocalMariaDb> {
   const mariadbd = findBinary('mariadbd', 'mariadb-server');
   const installDb = findBinary('mariadb-install-db', 'mariadb-server');
-  const dir = mkdtempSync(join(tmpdir(), 'outbox-cache-mariadb-'));
+  const owned = options.dir === undefined;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'outbox-cache-mariadb-'));
   const dataDir = join(dir, 'data');
   const asRoot = userInfo().uid === 0;
   const userArgs = asRoot ? ['--user=root'] : [];
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
-  try {
-    await run(installDb, [
-      '--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
-      '--skip-test-db', '--skip-name-resolve', ...userArgs,
-    ]);
-  } catch (err) {
-    cleanup();
-    throw new Error(`mariadb-install-db failed: ${(err as Error).message}`);
+  const cleanup = (): void => {
+    if (owned) rmSync(dir, { recursive: true, force: true });
+  };
+  if (!owned) mkdirSync(dir, { recursive: true });
+  // A caller's dir initialised by an earlier start is restarted as it is.
+  if (owned || !existsSync(dataDir)) {
+    try {
+      await run(installDb, [
+        '--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal',
+        '--skip-test-db', '--skip-name-resolve', ...userArgs,
+      ]);
+    } catch (err) {
+      cleanup();
+      if (!owned) rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`mariadb-install-db failed: ${(err as Error).message}`);
+    }
   }
   const durable = options.durable ?? false;
   const spawned = spawnServer(mariadbd, [
