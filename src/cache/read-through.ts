@@ -26,7 +26,7 @@ import type {
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertBoundedQueue, guardedCall, positiveInteger } from './redis-calls.js';
 import { SingleFlight } from './single-flight.js';
 import { decodeStoredValue, formatVersion, type StoredValue } from './stored-value.js';
-import { invalidationChannel } from './l1/invalidation-channel.js';
+import { announceArgs } from './l1/invalidation-channel.js';
 import { withL1 } from './l1/l1-read.js';
 
 export type {
@@ -60,8 +60,6 @@ export function createReadPath<T>(options: ReadPathOptions & { readonly codec: R
   const onFillError = options.onFillError ?? (() => undefined);
   const loaderName = options.name ?? (loader.load.name || 'loader');
   const redis: GuardRedis & GuardCommands = defineGuardCommands(options.redis);
-  const keyPrefix = String((options.redis.options as { keyPrefix?: string }).keyPrefix ?? '');
-  const publishMode = options.redis.isCluster ? 'S' : 'P';
   const flights = new SingleFlight<MissOutcome<T>>();
   const staleFlights = new SingleFlight<MissOutcome<T>>();
 
@@ -148,7 +146,7 @@ export function createReadPath<T>(options: ReadPathOptions & { readonly codec: R
       const reply = await guardedCall(`fill '${key}'`, timeoutMs, () =>
         redis.outboxCacheFillEntry(
           key, formatVersion(version), state, ttlMs, bytes ?? '', token ?? '', ttl.tombstoneTtlMs,
-          invalidationChannel(keyPrefix, keyPrefix + key, options.redis.isCluster), publishMode,
+          ...announceArgs(options.redis, key),
         ),
       );
       return reply === 1 ? 'filled' : reply === -1 ? 'lease-lost' : 'refused';

@@ -9,7 +9,7 @@ import type { ApplyOutcome, CacheAction, CacheWriter } from './actions.js';
 import { resolveCacheTtl, type CacheTtlOptions, type ResolvedCacheTtl } from './cache-ttl.js';
 import { defineGuardCommands, type GuardCommands, type GuardRedis } from './guard-scripts.js';
 import { keySlot } from './key-slot.js';
-import { invalidationChannel } from './l1/invalidation-channel.js';
+import { announceArgs } from './l1/invalidation-channel.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, assertBoundedQueue, guardedCall, positiveInteger } from './redis-calls.js';
 import { formatVersion } from './stored-value.js';
 
@@ -92,9 +92,9 @@ export class RedisCacheWriter implements CacheWriter {
         const keys = indexes.map((i) => actions[i]?.key ?? '');
         const packed = packActions(actions, heads, indexes, this.ttlTexts(actions, indexes));
         const what = `apply ${indexes.length} cache action(s) starting at key '${keys[0]}'`;
-        const channel = this.announce ? invalidationChannel(this.keyPrefix, this.keyPrefix + keys[0], this.redis.isCluster) : '';
+        const announce = this.announce ? announceArgs(this.redis, keys[0] ?? '') : [];
         const reply = await guardedCall(what, this.timeoutMs, () =>
-          this.redis.outboxCacheApplyActions(keys.length, ...keys, packed, channel, this.redis.isCluster ? 'S' : 'P'),
+          this.redis.outboxCacheApplyActions(keys.length, ...keys, packed, ...announce),
         );
         if (typeof reply !== 'string' || reply.length !== indexes.length) {
           // Says something about the server (a proxy, a foreign script under our name), not the keys.

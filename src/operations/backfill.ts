@@ -12,6 +12,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { jitteredTtl, resolveCacheTtl, type CacheTtlOptions, type ResolvedCacheTtl } from '../cache/cache-ttl.js';
 import { defineGuardCommands, type GuardCommands } from '../cache/guard-scripts.js';
+import { announceArgs } from '../cache/l1/invalidation-channel.js';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { OutboxCacheError, errorMessage } from '../errors.js';
 import { cursorKey, deleteCursor, loadCursor, saveCursor, scanIdentity } from './backfill-cursor.js';
@@ -188,7 +189,10 @@ async function fillBatch(ctx: Context, scanned: readonly Row[]): Promise<Backfil
   await releaseLeases(ctx, goneLeased, token);
   const fillKeys = fills.map((f) => keys[f.index] ?? '');
   const replies = await redisStep('fill', () => perKeyReplies(redis, fillKeys, (ix) =>
-    redis.outboxCacheFillEntries(ix.length, ...ix.map((i) => fillKeys[i] ?? ''), token, ctx.ttl.tombstoneTtlMs, ...ix.flatMap((i) => fills[i]?.args ?? []))));
+    redis.outboxCacheFillEntries(
+      ix.length, ...ix.map((i) => fillKeys[i] ?? ''), token, ctx.ttl.tombstoneTtlMs, ...ix.flatMap((i) => fills[i]?.args ?? []),
+      ...announceArgs(redis, fillKeys[ix[0] ?? 0] ?? ''),
+    )));
   for (const reply of replies) {
     if (reply === '1') counts.written += 1;
     else if (reply === 'x') counts.wrongType += 1;

@@ -6,6 +6,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { defineGuardCommands } from '../cache/guard-scripts.js';
+import { announceArgs } from '../cache/l1/invalidation-channel.js';
 import { decodeStoredValue } from '../cache/stored-value.js';
 import { OutboxCacheError, errorMessage } from '../errors.js';
 import { createPacer } from './pacer.js';
@@ -66,7 +67,9 @@ export async function flushNamespace(options: FlushOptions): Promise<FlushResult
       const replies = options.dryRun
         ? await Promise.all(keys.map((key) => stateChar(redis, key)))
         : await perKeyReplies(redis, keys, (indexes) =>
-          redis.outboxCacheTombstoneEntries(indexes.length, ...indexes.map((i) => keys[i] ?? ''), options.tombstoneTtlMs));
+          redis.outboxCacheTombstoneEntries(
+            indexes.length, ...indexes.map((i) => keys[i] ?? ''), options.tombstoneTtlMs, ...announceArgs(redis, keys[indexes[0] ?? 0] ?? ''),
+          ));
       for (const reply of replies) {
         const field = COUNTED[reply];
         if (field) counts[field] += 1;

@@ -97,3 +97,13 @@ export function encodeInvalidations(items: readonly { readonly fullKey: string; 
     return Buffer.concat([Buffer.from(`${version === null ? 'R' : version.toString()};${key.length};`, 'latin1'), key]);
   }));
 }
+
+/**
+ * The two script arguments that make a call on `redis` announce its changes: the channel of the
+ * call's keys (all in one slot on Cluster; `key` is any of them, without the client's prefix) and
+ * the publish mode, `S` (SPUBLISH) on Cluster, else `P`.
+ */
+export function announceArgs(redis: { readonly isCluster: boolean; readonly options: unknown }, key: string): [string, 'S' | 'P'] {
+  const keyPrefix = String((redis.options as { keyPrefix?: string }).keyPrefix ?? '');
+  return [invalidationChannel(keyPrefix, keyPrefix + key, redis.isCluster), redis.isCluster ? 'S' : 'P'];
+}

@@ -7,9 +7,13 @@
 --
 -- KEYS[i]  cache key i
 -- ARGV[1]  tombstone TTL in milliseconds
+-- ARGV[2]  invalidation channel of the L1 tiers ('' or absent: none): every key turned into a
+--          tombstone is announced as revoked (R), so an L1 entry at the same version drops too
+-- ARGV[3]  'S' to publish with SPUBLISH (Redis Cluster), else PUBLISH
 -- Returns  a string of #KEYS characters: 'e' entry, 'a' absent, 'l' lease turned into a
 --          tombstone; 't' already a tombstone, 'm' missing, 'f' foreign string, 'x' not a string.
 --@include storedState
+--@include announce
 local ttl, out = ARGV[1], {}
 local done = { E = 'e', A = 'a', L = 'l' }
 for i = 1, #KEYS do
@@ -23,7 +27,9 @@ for i = 1, #KEYS do
     out[i] = 't'
   else
     redis.call('SET', key, 'T' .. version .. ':', 'PX', ttl)
+    announce(key, 'R')
     out[i] = done[state]
   end
 end
+publishAnnounced(ARGV[2], ARGV[3])
 return table.concat(out)
