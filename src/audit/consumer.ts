@@ -10,7 +10,9 @@ import { errorMessage, isRetriable } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import { retry, sleep } from '../retry.js';
 import { matchTopics } from '../sink/topic-discovery.js';
-import type { Auditor } from './auditor.js';
+import { installRecordBatchDecoder } from '../sink/kafkajs-record-decoder.js';
+import type { OutboxEvent } from '../outbox/event.js';
+import type { AuditedKey, Auditor } from './auditor.js';
 import type { KeyMapper } from './keys.js';
 import { PartitionProgress } from './offsets.js';
 import { auditRecordParser } from './routing.js';
@@ -51,6 +53,17 @@ export interface RunningAuditConsumer {
   readonly done: Promise<void>;
 }
 
+const NO_KEYS: readonly AuditedKey[] = Object.freeze([]);
+const NOOP = (): void => {};
+
+/** The keys of an event whose schema must be fetched first, retrying while the registry is unreachable. */
+function mapWithRetry(event: OutboxEvent, options: AuditConsumerOptions, signal: AbortSignal): Promise<readonly AuditedKey[]> {
+  return retry(async () => options.keys(event), {
+    ...options.retry, signal,
+    onRetry: (err) => options.logger.warn({ aggregateType: event.aggregateType, err: errorMessage(err) }, 'registry unavailable; retrying'),
+  });
+}
+
 interface Progress {
   readonly progress: PartitionProgress;
   /** The offset after the last record tracked: an older one means the partition is read again. */
@@ -60,6 +73,8 @@ interface Progress {
 /** Connects, subscribes and starts consuming; resolves once consumption has started. */
 export async function startAuditConsumer(options: AuditConsumerOptions): Promise<RunningAuditConsumer> {
   const { kafka, auditor, logger, signal } = options;
+  // The sink's allocation-light record batch decoder (process-wide, as the sink installs it).
+  installRecordBatchDecoder(true);
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId: options.groupId, sessionTimeout, heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)), maxWaitTimeInMs: 1000,
@@ -116,17 +131,15 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
       const offset = BigInt(message.offset);
       let entry = partitions.get(id);
       if (!entry || offset < entry.next) partitions.set(id, (entry = { progress: new PartitionProgress(), next: offset }));
-      let keys: readonly { key: string; version: bigint }[] = [];
+      let keys: readonly AuditedKey[] = NO_KEYS;
       let commitMs = 0;
       try {
         const parsed = parse(message);
         if (parsed.kind === 'event') {
-          const event = parsed.event;
-          commitMs = event.occurredAtMs;
-          keys = await retry(async () => options.keys(event), {
-            ...options.retry, signal,
-            onRetry: (err) => logger.warn({ topic, partition, offset: message.offset, err: errorMessage(err) }, 'registry unavailable; retrying'),
-          });
+          commitMs = parsed.event.occurredAtMs;
+          // Nearly always synchronous (schema already known): no promise per record.
+          const mapped = options.keys(parsed.event);
+          keys = Array.isArray(mapped) ? mapped : await mapWithRetry(parsed.event, options, signal);
         }
       } catch (err) {
         if (stopped()) return;
@@ -139,12 +152,14 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         await payload.heartbeat();
       }
       if (stopped()) return;
-      let done: () => void = () => {};
+      let done: () => void = NOOP;
       const checks = keys.length > 0 ? auditor.submit(keys, commitMs, () => done()) : 0;
       done = entry.progress.track(offset, checks);
       entry.next = offset + 1n;
-      payload.resolveOffset(message.offset);
     }
+    // One resolve per batch: the last record read (commits follow the checks, not this).
+    const last = messages.at(-1);
+    if (last) payload.resolveOffset(last.offset);
     await payload.heartbeat();
   };
 
