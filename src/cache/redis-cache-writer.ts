@@ -79,7 +79,8 @@ export class RedisCacheWriter implements CacheWriter {
           this.redis.outboxCacheApplyActions(keys.length, ...keys, packed),
         );
         if (typeof reply !== 'string' || reply.length !== indexes.length) {
-          throw new ScriptError(`${what}: unexpected reply from Redis`, { code: 'REDIS_REPLY_INVALID' });
+          // Says something about the server (a proxy, a foreign script under our name), not the keys.
+          throw new ScriptError(`${what}: unexpected reply from Redis`, { code: 'REDIS_REPLY_INVALID', retriable: true });
         }
         indexes.forEach((actionIndex, j) => {
           const code = reply[j];

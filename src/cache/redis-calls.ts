@@ -1,6 +1,6 @@
 /**
  * How the guard talks to Redis: a deadline on every call, Redis failures mapped to ScriptError
- * (retriable when the same call may succeed later), and a check that the client cannot queue
+ * (retriable unless the reply is about the key itself), and a check that the client cannot queue
  * commands forever while Redis is down.
  */
 import { ConfigError, ScriptError } from '../errors.js';
@@ -9,20 +9,31 @@ import type { GuardRedis } from './guard-scripts.js';
 /** Default deadline of one guard call to Redis, in milliseconds. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 
-/** Reply-error prefixes that describe a passing condition of the server, not a bad call. */
-const TRANSIENT_REPLIES = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|OOM|MOVED|ASK)\b/;
+/**
+ * Reply errors that belong to the key a call names, not to the server: the only Redis failures
+ * that are never retried (DESIGN.md §5). WRONGTYPE is the one today: a key holding a foreign Redis
+ * type stays so until someone deletes it. Inside a script, Redis reports it after a prefix
+ * (`ERR Error running script ...: WRONGTYPE ...` before 7.0), hence the word match.
+ */
+const KEY_SPECIFIC_REPLY = /\bWRONGTYPE\b/;
 
 /**
- * Maps a failure of a Redis call to a ScriptError. Connection failures, timeouts and transient
- * server states are retriable (`REDIS_UNAVAILABLE`); other Redis replies (script errors,
- * WRONGTYPE) are not (`REDIS_SCRIPT_FAILED`). `what` names the operation and key, never values.
+ * Maps a failure of a Redis call to a ScriptError. Only a reply about the key itself (WRONGTYPE)
+ * is non-retriable (`CACHE_KEY_WRONG_TYPE`). Everything else is retriable: connection failures
+ * and timeouts (`REDIS_UNAVAILABLE`), and every other reply (`REDIS_REFUSED`), known or not,
+ * since replies such as MISCONF, NOAUTH, WRONGPASS, NOPERM, READONLY, OOM, LOADING, BUSY,
+ * CLUSTERDOWN, TRYAGAIN or MASTERDOWN describe the server, and an operator can fix the server:
+ * the caller waits instead of dropping writes. `what` names the operation and key, never values.
  */
 export function toScriptError(err: unknown, what: string): ScriptError {
   if (err instanceof ScriptError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const isReply = err instanceof Error && err.name === 'ReplyError';
-  if (isReply && !TRANSIENT_REPLIES.test(message)) {
-    return new ScriptError(`${what}: Redis refused the script: ${message}`, { code: 'REDIS_SCRIPT_FAILED', cause: err });
+  if (isReply && KEY_SPECIFIC_REPLY.test(message)) {
+    return new ScriptError(`${what}: the key holds a non-string Redis value: ${message}`, { code: 'CACHE_KEY_WRONG_TYPE', cause: err });
+  }
+  if (isReply) {
+    return new ScriptError(`${what}: Redis refused the call (${message}); retry later`, { code: 'REDIS_REFUSED', retriable: true, cause: err });
   }
   return new ScriptError(`${what}: Redis unavailable (${message}); retry later`, {
     code: 'REDIS_UNAVAILABLE',

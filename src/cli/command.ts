@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { ConfigError, OutboxCacheError } from '../errors.js';
+import { ConfigError, OutboxCacheError, maskUrlCredentials } from '../errors.js';
 
 /** What a CLI command receives: its own arguments, the environment and output streams. */
 export interface CommandContext {
@@ -33,12 +33,14 @@ export const EXIT = {
 } as const;
 
 /**
- * Runs a command body and reports the project's own errors readably on `ctx.stderr`: a
- * ConfigError exits {@link EXIT.USAGE}, any other OutboxCacheError {@link EXIT.FAILURE} with its
- * code. Anything else is rethrown (a bug: the caller prints its stack).
+ * Runs a command body and reports every failure on `ctx.stderr` as one coded paragraph: a
+ * ConfigError exits {@link EXIT.USAGE} listing its problems; any other error exits
+ * {@link EXIT.FAILURE} as `outbox-cache <command>: <message> [<code>]`, the code being the
+ * project's, or the client's (`ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, a kafkajs error name).
+ * The stack follows only with `LOG_LEVEL=debug`. URL credentials are masked in every message.
  */
 export async function runReporting(
-  ctx: Pick<CommandContext, 'stderr'>,
+  ctx: Pick<CommandContext, 'stderr'> & { readonly env?: CommandContext['env'] },
   command: string,
   body: () => Promise<number>,
 ): Promise<number> {
@@ -49,10 +51,28 @@ export async function runReporting(
       ctx.stderr.write(`outbox-cache ${command}: ${err.message}\n`);
       return EXIT.USAGE;
     }
-    if (err instanceof OutboxCacheError) {
-      ctx.stderr.write(`outbox-cache ${command}: ${err.message} [${err.code}]\n`);
-      return EXIT.FAILURE;
-    }
-    throw err;
+    ctx.stderr.write(`outbox-cache ${command}: ${describeFailure(err)}\n`);
+    if (ctx.env?.LOG_LEVEL === 'debug' && err instanceof Error && err.stack) ctx.stderr.write(`${maskUrlCredentials(err.stack)}\n`);
+    return EXIT.FAILURE;
   }
+}
+
+/** `<message> [<code>]` of any thrown value, on one line, credentials masked. */
+export function describeFailure(err: unknown): string {
+  const code = err instanceof OutboxCacheError ? err.code : failureCode(err);
+  return `${maskUrlCredentials(failureMessage(err)).replace(/\s*\n\s*/g, ' ')} [${code}]`;
+}
+
+function failureCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code !== '') return code;
+  return err instanceof Error && err.name !== 'Error' ? err.name : 'UNEXPECTED';
+}
+
+function failureMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // Node reports a refused connection to every address of a name as an AggregateError with no message.
+  if (err.message === '' && err instanceof AggregateError && err.errors[0] instanceof Error) return err.errors[0].message;
+  const cause = err.cause instanceof Error && err.cause.message !== err.message ? `: ${err.cause.message}` : '';
+  return `${err.message || err.name}${cause}`;
 }

@@ -67,9 +67,6 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const ctx = { argv: found.rest, env, stdout: process.stdout, stderr: process.stderr, signal: controller.signal };
   try {
     return await runReporting(ctx, command.path.join(' '), () => command.run(ctx));
-  } catch (err) {
-    process.stderr.write(`outbox-cache ${command.path.join(' ')}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-    return EXIT.FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

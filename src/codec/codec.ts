@@ -21,8 +21,11 @@ export type RegistryReader = Pick<SchemaRegistryClient, 'getSchemaById' | 'getSu
 
 /** Options of {@link AvroCodec.decode}. */
 export interface AvroDecodeOptions {
-  /** Subject the value's schema id must be registered under, e.g. `outbox.event.user-value`. */
-  readonly subject: string;
+  /**
+   * Subject the value's schema id must be registered under, e.g. `outbox.event.user-value`, or a
+   * function of the writer schema's full name (RecordNameStrategy, TopicRecordNameStrategy).
+   */
+  readonly subject: string | ((writerSchemaName: string) => string);
   /**
    * Schema to read into (Avro schema resolution). Without it, values come out in the writer's
    * shape. Fields the reader adds need defaults; fields it lacks are dropped.
@@ -147,7 +150,13 @@ export class AvroCodec implements PayloadDecoder {
     const known = this.decodeKnown(framed, options);
     if (known) return known;
     const schemaId = frameSchemaId(framed);
-    const writer = (await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, options.subject)]))[0];
+    const { subject } = options;
+    if (typeof subject !== 'string') {
+      const writer = await this.#schemaById(schemaId);
+      await this.#checkSubject(schemaId, subject(writer.name));
+      return this.#decodeBody(framed, writer, options);
+    }
+    const writer = (await Promise.all([this.#schemaById(schemaId), this.#checkSubject(schemaId, subject)]))[0];
     return this.#decodeBody(framed, writer, options);
   }
 
@@ -158,8 +167,10 @@ export class AvroCodec implements PayloadDecoder {
    */
   decodeKnown(framed: Buffer, options: AvroDecodeOptions): DecodedValue | undefined {
     const schemaId = frameSchemaId(framed);
-    const writer = this.#confirmed.get(schemaId)?.has(options.subject) ? this.#ready.get(schemaId) : undefined;
-    return writer ? this.#decodeBody(framed, writer, options) : undefined;
+    const writer = this.#ready.get(schemaId);
+    if (!writer) return undefined;
+    const subject = typeof options.subject === 'string' ? options.subject : options.subject(writer.name);
+    return this.#confirmed.get(schemaId)?.has(subject) ? this.#decodeBody(framed, writer, options) : undefined;
   }
 
   #decodeBody(framed: Buffer, writer: KnownSchema, options: AvroDecodeOptions): DecodedValue {

@@ -26,16 +26,20 @@ export interface DecodedValue {
 /** Decodes Confluent-framed Avro values; implemented by the codec over the Schema Registry. */
 export interface PayloadDecoder {
   /**
-   * Decodes `framed`, checking that its schema id is registered under `subject`. Rejects with a
+   * Decodes `framed`, checking that its schema id is registered under `subject` (a name, or a
+   * function of the writer schema's full name for the record-name strategies). Rejects with a
    * non-retriable DecodeError/SchemaError for bytes that will never decode (bad magic byte,
    * truncated, unknown id, wrong subject, invalid under the writer schema) and a retriable
    * SchemaError when the registry cannot be reached.
    */
-  decode(framed: Buffer, options: { readonly subject: string }): Promise<DecodedValue>;
+  decode(framed: Buffer, options: { readonly subject: SubjectOption }): Promise<DecodedValue>;
   /**
    * Optional synchronous form of {@link decode} for values whose schema needs no registry call:
    * the decoded value, or undefined when only `decode` can answer (the schema id is not known and
    * confirmed for the subject yet). Throws what `decode` would reject with.
    */
-  decodeKnown?(framed: Buffer, options: { readonly subject: string }): DecodedValue | undefined;
+  decodeKnown?(framed: Buffer, options: { readonly subject: SubjectOption }): DecodedValue | undefined;
 }
+
+/** The subject a value's schema id must be under: a name, or a function of the writer schema's full name. */
+export type SubjectOption = string | ((writerSchemaName: string) => string);

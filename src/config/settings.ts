@@ -56,12 +56,24 @@ export function parseSettings<S extends Record<string, Setting<unknown>>>(
   env: Readonly<Record<string, string | undefined>>,
   argv: readonly string[] = [],
 ): SettingsValue<S> {
+  const { value, problems } = parsePartially(table, env, argv);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(value) as SettingsValue<S>;
+}
+
+/** Every setting that parsed (the others absent), and every problem, without throwing. */
+function parsePartially<S extends Record<string, Setting<unknown>>>(
+  table: S,
+  env: Readonly<Record<string, string | undefined>>,
+  argv: readonly string[],
+): { value: Record<string, unknown>; problems: ConfigProblem[]; failed: Set<string> } {
   const { flags, problems } = parseFlags(argv);
   const known = new Set(Object.values(table).map((s) => s.flag));
   for (const flag of flags.keys()) {
     if (!known.has(flag)) problems.push({ setting: `--${flag}`, message: 'unknown option' });
   }
   const out: Record<string, unknown> = {};
+  const failed = new Set<string>();
   for (const [name, def] of Object.entries(table)) {
     const fromFlag = flags.get(def.flag);
     const raw = fromFlag ?? emptyAsUnset(env[def.env]);
@@ -71,18 +83,21 @@ export function parseSettings<S extends Record<string, Setting<unknown>>>(
       continue;
     }
     const where = fromFlag !== undefined ? `--${def.flag}` : def.env;
+    failed.add(def.env).add(`--${def.flag}`);
     for (const issue of result.error.issues) {
       const shown = raw === undefined ? '' : def.secret ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
       problems.push({ setting: where, message: `${issue.message}${shown}` });
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return deepFreeze(out) as SettingsValue<S>;
+  return { value: out, problems, failed };
 }
 
 /**
  * {@link parseSettings}, then `crossChecks` on the result (problems that involve several
- * settings); every problem of both steps is reported in one ConfigError.
+ * settings); every problem of both steps is reported in one ConfigError. The cross-checks also
+ * run when some settings are invalid, on the settings that parsed (the invalid ones absent), so a
+ * bad value never hides a missing one; a cross-check problem about a setting already reported
+ * invalid is left out.
  */
 export function parseSettingsWith<S extends Record<string, Setting<unknown>>>(
   table: S,
@@ -90,17 +105,17 @@ export function parseSettingsWith<S extends Record<string, Setting<unknown>>>(
   argv: readonly string[],
   crossChecks: (value: SettingsValue<S>) => ConfigProblem[],
 ): SettingsValue<S> {
-  let value: SettingsValue<S> | undefined;
-  const problems: ConfigProblem[] = [];
+  const { value, problems, failed } = parsePartially(table, env, argv);
+  let cross: ConfigProblem[] = [];
   try {
-    value = parseSettings(table, env, argv);
+    cross = crossChecks(value as SettingsValue<S>);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    problems.push(...err.problems);
+    // A check that needs a setting that did not parse; that setting is reported already.
+    if (problems.length === 0) throw err;
   }
-  if (value) problems.push(...crossChecks(value));
-  if (problems.length > 0 || !value) throw new ConfigError(problems);
-  return value;
+  problems.push(...cross.filter((p) => !failed.has(p.setting)));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(value) as SettingsValue<S>;
 }
 
 function splitList(text: string): string[] {

@@ -5,27 +5,46 @@
 import { z } from 'zod';
 import { resolveCacheTtl } from '../cache/cache-ttl.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { DEFAULT_ROUTING_PATTERN, SUBJECT_NAME_STRATEGIES, createRouting, routingPatternProblem, unroutableTopics } from '../sink/routing.js';
 import { fields, parseSettingsWith, setting, type SettingsValue } from './settings.js';
 
-/** Default subscription: every outbox topic. */
+/** Default subscription without ROUTING_TOPIC_PATTERN: every outbox topic. */
 export const DEFAULT_TOPIC_PATTERN = '^outbox\\.event\\.[A-Za-z0-9_]+$';
 
 /** Every setting of the sink (env name, flag, validation, one line of documentation). */
 export const SINK_SETTINGS = {
-  brokers: setting({ env: 'KAFKA_BROKERS', flag: 'brokers', schema: fields.list('KAFKA_BROKERS'), doc: 'Kafka bootstrap servers, host:port[,host:port...] (required)' }),
+  brokers: setting({
+    env: 'KAFKA_BROKERS', flag: 'brokers', doc: 'Kafka bootstrap servers, host:port[,host:port...] (required)',
+    schema: fields.list('KAFKA_BROKERS').refine((bs) => bs.length === 0 || bs.every(isBrokerAddress), 'every broker must be host:port, e.g. kafka-1:9092'),
+  }),
   clientId: setting({ env: 'KAFKA_CLIENT_ID', flag: 'client-id', schema: fields.text('outbox-cache-sink'), doc: 'Kafka client id (default outbox-cache-sink)' }),
   groupId: setting({ env: 'KAFKA_GROUP_ID', flag: 'group-id', schema: fields.text('outbox-cache-sink'), doc: 'consumer group id; offsets are committed under it (default outbox-cache-sink)' }),
   topics: setting({ env: 'KAFKA_TOPICS', flag: 'topics', schema: fields.optionalList(), doc: 'comma-separated topics to consume (instead of KAFKA_TOPIC_PATTERN)' }),
   topicPattern: setting({
-    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched against the cluster's topics at start and every KAFKA_TOPIC_REFRESH_MS (default ${DEFAULT_TOPIC_PATTERN})`,
+    env: 'KAFKA_TOPIC_PATTERN', flag: 'topic-pattern', doc: `regular expression of topics to consume, matched against the cluster's topics at start and every KAFKA_TOPIC_REFRESH_MS (default: ROUTING_TOPIC_PATTERN, i.e. every topic the sink can route)`,
     schema: fields.optional().refine((s) => s === undefined || isRegExp(s), 'must be a valid regular expression'),
+  }),
+  routingPattern: setting({
+    env: 'ROUTING_TOPIC_PATTERN', flag: 'routing-topic-pattern',
+    doc: `regular expression with a named group (?<aggregateType>...) that gives a topic's aggregate type; a consumed topic it does not match is an error (default ${DEFAULT_ROUTING_PATTERN})`,
+    schema: fields.text(DEFAULT_ROUTING_PATTERN).superRefine((s, ctx) => {
+      const problem = routingPatternProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  }),
+  subjectStrategy: setting({
+    env: 'SCHEMA_SUBJECT_STRATEGY', flag: 'subject-strategy',
+    doc: 'subject a value\'s schema id must be registered under: TopicNameStrategy (<topic>-value), RecordNameStrategy (<record full name>) or TopicRecordNameStrategy (<topic>-<record full name>) (default TopicNameStrategy)',
+    schema: z.enum(SUBJECT_NAME_STRATEGIES, { error: `must be ${SUBJECT_NAME_STRATEGIES.join(', ')}` }).default('TopicNameStrategy'),
   }),
   topicRefreshMs: setting({
     env: 'KAFKA_TOPIC_REFRESH_MS', flag: 'topic-refresh-ms', doc: 'with a pattern: how often to look for new matching topics and subscribe to them, ms; 0 only at start (default 30000)',
     schema: fields.int(30_000, 0, 86_400_000).refine((n) => n === 0 || n >= 100, 'must be 0 (only at start) or at least 100'),
   }),
   fromBeginning: setting({ env: 'KAFKA_FROM_BEGINNING', flag: 'from-beginning', schema: fields.bool(true), doc: 'a new consumer group starts at the earliest offset (default true)' }),
-  sessionTimeoutMs: setting({ env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', schema: fields.int(30_000, 3000, 300_000), doc: 'consumer group session timeout, ms: how soon a dead sink\'s partitions move to another (default 30000)' }),
+  sessionTimeoutMs: setting({ env: 'KAFKA_SESSION_TIMEOUT_MS', flag: 'session-timeout-ms', schema: fields.int(10_000, 3000, 300_000), doc: 'consumer group session timeout, ms: how soon a crashed sink\'s partitions move to another; within the brokers\' group.min/max.session.timeout.ms (default 10000)' }),
+  heartbeatIntervalMs: setting({ env: 'KAFKA_HEARTBEAT_INTERVAL_MS', flag: 'heartbeat-interval-ms', schema: fields.int(1_000, 100, 100_000), doc: 'consumer group heartbeat interval, ms; at most a third of the session timeout (default 1000)' }),
+  rebalanceTimeoutMs: setting({ env: 'KAFKA_REBALANCE_TIMEOUT_MS', flag: 'rebalance-timeout-ms', schema: fields.int(30_000, 1000, 600_000), doc: 'how long a rebalance waits for every member to rejoin, ms (default 30000)' }),
   fetchMaxBytes: setting({ env: 'KAFKA_FETCH_MAX_BYTES', flag: 'fetch-max-bytes', schema: fields.int(4_194_304, 1024, 104_857_600), doc: 'most bytes one fetch returns over all partitions; bounds memory (default 4194304)' }),
   fetchMaxBytesPerPartition: setting({ env: 'KAFKA_FETCH_MAX_BYTES_PER_PARTITION', flag: 'fetch-max-bytes-per-partition', schema: fields.int(1_048_576, 1024, 104_857_600), doc: 'most bytes one fetch returns per partition (default 1048576)' }),
   recordDecoder: setting({
@@ -58,6 +77,7 @@ export const SINK_SETTINGS = {
     env: 'DLQ_TOPIC', flag: 'dlq-topic', doc: 'dead-letter topic for records that can never be applied (default outbox-cache.dead-letter)',
     schema: fields.text('outbox-cache.dead-letter').refine((t) => /^[A-Za-z0-9._-]{1,249}$/.test(t), 'must be a valid Kafka topic name'),
   }),
+  dlqMaxBytes: setting({ env: 'DLQ_MAX_BYTES', flag: 'dlq-max-bytes', schema: fields.int(1_000_000, 10_000, 100_000_000), doc: 'byte budget of one dead-letter send and one dead letter; a larger one is sent without its value, with a header saying so; keep under the topic\'s max.message.bytes (default 1000000)' }),
   keyPrefix: setting({ env: 'CACHE_KEY_PREFIX', flag: 'key-prefix', schema: fields.text(''), doc: 'prefix of every cache key the sink writes (default empty)' }),
   namespaces: setting({
     env: 'CACHE_NAMESPACES', flag: 'namespaces', doc: 'comma-separated namespaces keys may fall in (<prefix><namespace>:...); default: the event\'s own aggregate type',
@@ -90,6 +110,12 @@ function isRegExp(source: string): boolean {
   }
 }
 
+/** True for `host:port` (a name, an IPv4 address or a bracketed IPv6 address; port 1-65535). */
+export function isBrokerAddress(text: string): boolean {
+  const match = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(text);
+  return match !== null && Number(match[1]) >= 1 && Number(match[1]) <= 65_535;
+}
+
 /** True for a parseable `redis://` or `rediss://` URL with a host (the form REDIS_URL accepts). */
 export function isRedisUrl(url: string): boolean {
   if (!/^rediss?:\/\/[^/]/.test(url)) return false;
@@ -109,12 +135,23 @@ export function parseSinkConfig(env: Readonly<Record<string, string | undefined>
   return parseSettingsWith(SINK_SETTINGS, env, argv, crossChecks);
 }
 
+/** The pattern of topics the sink subscribes to without KAFKA_TOPICS: KAFKA_TOPIC_PATTERN, else the routing pattern. */
+export function subscriptionPattern(c: Pick<SinkConfig, 'topicPattern' | 'routingPattern'>): string {
+  return c.topicPattern ?? c.routingPattern;
+}
+
 function crossChecks(c: SinkConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (c.heartbeatIntervalMs !== undefined && c.sessionTimeoutMs !== undefined && c.heartbeatIntervalMs * 3 > c.sessionTimeoutMs) {
+    problems.push({ setting: 'KAFKA_HEARTBEAT_INTERVAL_MS', message: `must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${c.sessionTimeoutMs})` });
+  }
   if (c.topics && c.topicPattern) problems.push({ setting: 'KAFKA_TOPICS', message: 'set KAFKA_TOPICS or KAFKA_TOPIC_PATTERN, not both' });
   problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
-  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN).test(c.dlqTopic))) {
+  if (c.topics?.some((t) => t === c.dlqTopic) || (!c.topics && new RegExp(subscriptionPattern(c)).test(c.dlqTopic))) {
     problems.push({ setting: 'DLQ_TOPIC', message: 'must not be one of the consumed topics' });
+  }
+  for (const u of unroutableTopics(c.topics ?? [], createRouting(c.routingPattern, c.subjectStrategy))) {
+    problems.push({ setting: 'KAFKA_TOPICS', message: `${u.reason} (ROUTING_TOPIC_PATTERN)` });
   }
   return problems;
 }

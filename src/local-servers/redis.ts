@@ -16,6 +16,8 @@ export interface StartRedisOptions {
   /** Start as a cluster node (`cluster-enabled yes`); the caller forms the cluster. */
   readonly clusterEnabled?: boolean;
   readonly port?: number;
+  /** More `redis-server` arguments, e.g. `['--enable-protected-configs', 'yes']` for tests that CONFIG SET dir. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Sends PING over a raw socket; resolves true on +PONG. */
@@ -90,6 +92,7 @@ async function startRedisOnce(options: StartRedisOptions, port: number): Promise
     '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'no',
     '--loglevel', 'warning',
   ];
+  args.push(...(options.extraArgs ?? []));
   if (options.clusterEnabled) {
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'));
   }

@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { OutboxCacheError } from '../errors.js';
 
 /** Options of {@link startOpsServer}. */
 export interface OpsServerOptions {
@@ -44,9 +45,15 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       res.writeHead(404).end();
     }
   });
+  const host = options.host ?? '0.0.0.0';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN' ? 'the host name does not resolve' : err.message;
+      reject(new OutboxCacheError(`cannot serve /metrics, /healthz and /readyz on ${host}:${options.port}: ${why} (${err.code ?? err.message}); set METRICS_PORT / METRICS_HOST`, {
+        code: 'OPS_LISTEN_FAILED', cause: err,
+      }));
+    });
+    server.listen(options.port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

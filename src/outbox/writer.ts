@@ -5,6 +5,7 @@
  * empty.
  */
 import type { Connection, Pool, PoolConnection, ResultSetHeader } from 'mysql2/promise';
+import { guardTransaction } from './transaction-guard.js';
 import { OutboxWriteError } from '../errors.js';
 import type { OutboxEvent } from './event.js';
 import {
@@ -126,9 +127,14 @@ export type PublishFn = (event: NewOutboxEvent) => Promise<OutboxEvent>;
  * is unknown; pooled connections are expected in autocommit mode, the mysql2 default) or a
  * Connection not already in a transaction. `publish` only works while `fn` runs.
  *
- * The transaction is opened with `SET autocommit = 0` rather than START TRANSACTION: then no
- * statement can ever commit on its own while `fn` runs (not even after a COMMIT inside `fn`),
- * so `publish` needs no per-event transaction check. Setting autocommit back to 1 commits
+ * The transaction is opened with `SET autocommit = 0` rather than START TRANSACTION: no
+ * statement autocommits while `fn` runs, so `publish` needs no per-event transaction check. A
+ * statement can still end the transaction: an explicit COMMIT/ROLLBACK, or one with an implicit
+ * commit (DDL, LOCK TABLES, START TRANSACTION, ...), after which a failure of `fn` would undo only
+ * what came after it. The `conn` given to `fn` therefore refuses those (its `commit()`,
+ * `rollback()`, `beginTransaction()`, and such statements in `query`/`execute`) with
+ * OutboxWriteError `OUTBOX_TRANSACTION_ESCAPE` before sending them (see transaction-guard.ts for
+ * what it cannot see). Setting autocommit back to 1 commits
  * (documented MySQL and MariaDB behaviour): the same round trips as START TRANSACTION/COMMIT.
  * A failed commit rejects with OutboxWriteError `OUTBOX_COMMIT_FAILED` (if the connection was
  * lost, whether the transaction committed is unknown).
@@ -168,7 +174,7 @@ export async function withOutboxTransaction<T>(
     open = true;
     let result: T;
     try {
-      result = await fn(conn, publish);
+      result = await fn(guardTransaction(conn), publish);
     } catch (err) {
       open = false;
       healthy = await rollbackQuietly(conn, autocommitWasOn);

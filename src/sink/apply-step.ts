@@ -4,19 +4,22 @@
  */
 import type { ApplyOutcome, CacheAction, CacheWriter } from '../cache/actions.js';
 import type { PayloadDecoder } from '../codec/types.js';
-import { DecodeError, OutboxCacheError, errorMessage, isRetriable } from '../errors.js';
-import { outboxSubject, type OutboxEvent } from '../outbox/event.js';
+import { OutboxCacheError, isPoison } from '../errors.js';
+import { outboxTopic, type OutboxEvent } from '../outbox/event.js';
 import { coalesceActions } from './coalesce.js';
 import { mapEvent, type MappingOptions } from './mapping.js';
+import { subjectRule, type SubjectNameStrategy } from './routing.js';
 
 /** What {@link createApplyStep} needs: the codec, the guard's writer and the mapping options. */
 export interface ApplyStepOptions {
   readonly decoder: PayloadDecoder;
   readonly writer: CacheWriter;
   readonly mapping?: MappingOptions;
+  /** How a value's subject is named (DESIGN.md §3). Default TopicNameStrategy. */
+  readonly subjectStrategy?: SubjectNameStrategy;
 }
 
-/** An event that can never be applied (bad payload, mapping error, key outside the namespaces). */
+/** An event that can never be applied (bad payload, mapping error, key outside the namespaces; see isPoison). */
 export interface PoisonedEvent {
   /** Index of the event in the list given to the step. */
   readonly index: number;
@@ -27,9 +30,9 @@ export interface PoisonedEvent {
 
 /** What one call of the step did. Every event is counted once: applied + stale + poisoned.length. */
 export interface ApplyReport {
-  /** Events at least one of whose actions changed Redis. */
+  /** Events at least one of whose own actions reached Redis (survived coalescing) and changed it. */
   readonly applied: number;
-  /** Events that changed nothing: superseded by a higher version (in the batch or in Redis), or mapped to no action. */
+  /** Events that changed nothing: superseded or duplicated in the batch, older than Redis, or mapped to no action. */
   readonly stale: number;
   /** Events skipped as poison; the caller dead-letters or logs them. */
   readonly poisoned: readonly PoisonedEvent[];
@@ -39,32 +42,38 @@ export interface ApplyReport {
 
 /**
  * Applies a list of events, in the order given (commit order within each aggregate). Rejects, with
- * nothing assumed applied, when the registry or Redis is unavailable (retriable errors): the caller
+ * nothing assumed applied, on any error that is not poison (see `isPoison`: an outage, a refusal
+ * by Redis or the registry, an unknown error): the caller
  * retries the whole list, which is safe because every action is idempotent by version. Poison
  * events are reported, never thrown, and the rest of the list is applied.
  */
-export type ApplyStep = (events: readonly OutboxEvent[]) => Promise<ApplyReport>;
+export type ApplyStep = (events: readonly OutboxEvent[], topic?: string) => Promise<ApplyReport>;
 
 /** Builds the decode + map + coalesce + apply step over a decoder and a writer. */
 export function createApplyStep(options: ApplyStepOptions): ApplyStep {
-  return (events) => applyEvents(events, options);
+  return (events, topic) => applyEvents(events, options, topic);
 }
 
-/** One call of the step; see {@link ApplyStep}. */
-export async function applyEvents(events: readonly OutboxEvent[], options: ApplyStepOptions): Promise<ApplyReport> {
+/**
+ * One call of the step; see {@link ApplyStep}. `topic` is the Kafka topic every event came from
+ * (it names their subject); without it, each event's subject is named after the topic
+ * `outbox.event.<aggregateType>` (the relay's events).
+ */
+export async function applyEvents(events: readonly OutboxEvent[], options: ApplyStepOptions, topic?: string): Promise<ApplyReport> {
   const poisoned: PoisonedEvent[] = [];
   const actions: CacheAction[] = [];
   const owners: number[] = [];
   // A list nearly always holds one aggregate type: one subject string for the whole run, so the
   // codec's subject lookups hash it once instead of once per event.
+  const strategy = options.subjectStrategy ?? 'TopicNameStrategy';
   let subjectOf: string | undefined;
-  let decodeOptions = { subject: '' };
+  let decodeOptions = { subject: topic === undefined ? subjectRule(strategy, '') : subjectRule(strategy, topic) };
   const { decoder } = options;
   for (let index = 0; index < events.length; index++) {
     const event = events[index]!;
-    if (event.aggregateType !== subjectOf) {
+    if (topic === undefined && event.aggregateType !== subjectOf) {
       subjectOf = event.aggregateType;
-      decodeOptions = { subject: outboxSubject(subjectOf) };
+      decodeOptions = { subject: subjectRule(strategy, outboxTopic(subjectOf)) };
     }
     try {
       // One at a time: after the first record of a schema id every decode is served from the
@@ -75,8 +84,10 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
         owners.push(index);
       }
     } catch (err) {
-      if (isRetriable(err)) throw err;
-      poisoned.push({ index, event, error: asPoison(err) });
+      // Only what belongs to the record is poison; anything else (an outage, an unknown error)
+      // rejects the whole list, which the caller retries.
+      if (!isPoison(err)) throw err;
+      poisoned.push({ index, event, error: err });
     }
   }
   const coalesced = coalesceActions(actions);
@@ -84,11 +95,13 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
   // Per event: 0 nothing changed, 1 changed Redis, 2 refused by Redis (poison).
   const status = new Uint8Array(events.length);
   owners.forEach((index, i) => {
-    const outcome = outcomes[coalesced.survivorOf[i]!];
+    const slot = coalesced.survivorOf[i]!;
+    const outcome = outcomes[slot];
     if (outcome instanceof OutboxCacheError) {
       if (status[index] !== 2) poisoned.push({ index, event: events[index]!, error: outcome });
       status[index] = 2;
-    } else if (outcome === 'applied' && status[index] === 0) {
+    } else if (outcome === 'applied' && status[index] === 0 && coalesced.actions[slot] === actions[i]) {
+      // Only the event whose own action reached Redis changed it; the ones it superseded are stale.
       status[index] = 1;
     }
   });
@@ -99,25 +112,21 @@ export async function applyEvents(events: readonly OutboxEvent[], options: Apply
 }
 
 /**
- * One writer call for the whole list. When Redis refuses it for a reason that is not an outage
- * (e.g. a key holding a foreign Redis type), each action is re-applied alone (safe: idempotent by
+ * One writer call for the whole list. When Redis refuses it for a reason that belongs to some
+ * keys (a key holding a foreign Redis type), each action is re-applied alone (safe: idempotent by
  * version) so that only the actions Redis refuses are reported, as errors, and the rest apply.
+ * Any other failure, of the whole call or of one action alone, rejects: nothing is poison because
+ * the server refused it.
  */
 async function applyCoalesced(actions: readonly CacheAction[], writer: CacheWriter): Promise<(ApplyOutcome | OutboxCacheError)[]> {
   if (actions.length === 0) return [];
   try {
     return await writer.applyBatch(actions);
   } catch (err) {
-    if (isRetriable(err)) throw err;
+    if (!isPoison(err)) throw err;
   }
   const settled = await Promise.allSettled(actions.map((action) => writer.applyBatch([action])));
-  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isRetriable(s.reason));
+  const outage = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !isPoison(s.reason));
   if (outage) throw outage.reason;
-  return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : asPoison(s.reason)));
-}
-
-/** A non-retriable error as the project's error type (unexpected errors keep their message). */
-function asPoison(err: unknown): OutboxCacheError {
-  if (err instanceof OutboxCacheError) return err;
-  return new DecodeError(`unexpected error: ${errorMessage(err)}`, { code: 'DECODE_FAILED', cause: err });
+  return settled.map((s) => (s.status === 'fulfilled' ? (s.value[0] ?? 'stale') : (s.reason as OutboxCacheError)));
 }

@@ -7,13 +7,14 @@ import { Kafka } from 'kafkajs';
 import { RedisCacheWriter } from '../cache/redis-cache-writer.js';
 import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
-import { DEFAULT_TOPIC_PATTERN, type SinkConfig } from '../config/sink.js';
+import { subscriptionPattern, type SinkConfig } from '../config/sink.js';
 import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
-import { startOpsServer } from '../ops/http-server.js';
+import { startOpsServer, type OpsServer } from '../ops/http-server.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createSinkMetrics, type SinkMetrics } from '../ops/metrics.js';
 import { createApplyStep } from './apply-step.js';
 import { loadMappingModule } from './mapping-loader.js';
+import { createRouting } from './routing.js';
 import { startSink } from './sink.js';
 
 /** Options of {@link runSinkFromConfig}. */
@@ -36,33 +37,39 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
   const metrics: SinkMetrics = createSinkMetrics();
   const redis = createRedisClient(config);
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const writer = new RedisCacheWriter({
-    redis, entryTtlMs: config.entryTtlMs, negativeTtlMs: config.negativeTtlMs, tombstoneTtlMs: config.tombstoneTtlMs,
-  });
-  const registry = new SchemaRegistryClient({
-    url: config.registryUrl,
-    auth: config.registryUser && config.registryPassword ? { username: config.registryUser, password: config.registryPassword } : undefined,
-  });
-  const step = createApplyStep({
-    decoder: new AvroCodec({ registry }),
-    writer,
-    mapping: { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings },
-  });
-  let ready = (): boolean => false;
-  let healthy = (): boolean => true;
-  const ops = await startOpsServer({
-    registry: metrics.registry, port: config.metricsPort, host: config.metricsHost, ready: () => ready(), healthy: () => healthy(),
-  });
-  options.onListening?.(ops.port);
-  logger.info({ port: ops.port }, 'ops server listening (/metrics, /healthz, /readyz)');
+  let ops: OpsServer | undefined;
+  // Every exit path, a failed start included, closes what was opened: a Redis client left
+  // connected would keep the process alive after the error was reported.
   try {
+    const writer = new RedisCacheWriter({
+      redis, entryTtlMs: config.entryTtlMs, negativeTtlMs: config.negativeTtlMs, tombstoneTtlMs: config.tombstoneTtlMs,
+    });
+    const registry = new SchemaRegistryClient({
+      url: config.registryUrl,
+      auth: config.registryUser && config.registryPassword ? { username: config.registryUser, password: config.registryPassword } : undefined,
+    });
+    const step = createApplyStep({
+      decoder: new AvroCodec({ registry }),
+      writer,
+      mapping: { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings },
+      subjectStrategy: config.subjectStrategy,
+    });
+    let ready = (): boolean => false;
+    let healthy = (): boolean => true;
+    ops = await startOpsServer({
+      registry: metrics.registry, port: config.metricsPort, host: config.metricsHost, ready: () => ready(), healthy: () => healthy(),
+    });
+    options.onListening?.(ops.port);
+    logger.info({ port: ops.port }, 'ops server listening (/metrics, /healthz, /readyz)');
     const sink = await startSink({
       kafka: new Kafka(kafkaClientConfig(config, logger)),
       groupId: config.groupId,
-      topics: config.topics ?? [new RegExp(config.topicPattern ?? DEFAULT_TOPIC_PATTERN)],
+      topics: config.topics ?? [new RegExp(subscriptionPattern(config))],
+      routing: createRouting(config.routingPattern, config.subjectStrategy),
       topicRefreshMs: config.topicRefreshMs,
       fromBeginning: config.fromBeginning,
       dlqTopic: config.dlqTopic,
+      dlqMaxBytes: config.dlqMaxBytes,
       step,
       logger,
       metrics,
@@ -71,6 +78,8 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
       chunkSize: config.batchSize,
       retry: { maxDelayMs: config.retryMaxDelayMs },
       sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      rebalanceTimeoutMs: config.rebalanceTimeoutMs,
       fetchMaxBytes: config.fetchMaxBytes,
       fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
       recordDecoder: config.recordDecoder,
@@ -79,7 +88,7 @@ export async function runSinkFromConfig(config: SinkConfig, options: RunSinkOpti
     healthy = sink.healthy;
     await sink.done;
   } finally {
-    await ops.close();
+    await ops?.close();
     redis.disconnect();
   }
 }

@@ -16,8 +16,12 @@ export interface MappingContext {
   readonly keyPrefix: string;
   /** Cache key of an aggregate: `<keyPrefix><aggregateType>:<aggregateId>`. */
   key(aggregateType: string, aggregateId: string): string;
-  /** What the default mapping would return for this event. */
-  defaultActions(): CacheAction[];
+  /**
+   * What the default mapping would return for this event. With `acceptOtherAggregate`, a
+   * CacheChange payload may name another entity or id than the record's aggregate (the default
+   * mapping refuses that as `MAPPING_AGGREGATE_MISMATCH`).
+   */
+  defaultActions(options?: { readonly acceptOtherAggregate?: boolean }): CacheAction[];
 }
 
 /**
@@ -84,11 +88,12 @@ function sameVersion(payloadVersion: unknown, version: bigint): boolean {
 /**
  * Default mapping. A standard cache-change event writes through (UPSERT with a value), stores
  * "known absent" (DELETE) or invalidates (INVALIDATE, or UPSERT without a value) the key
- * `<keyPrefix><entity>:<id>` at the record's version, and revokes the leases of each extra key
+ * `<keyPrefix><entity>:<id>` at the record's version (entity and id must be the record's aggregate
+ * type and id unless `acceptOtherAggregate`), and revokes the leases of each extra key
  * (`<keyPrefix><extraKey>`: derived keys have no per-aggregate version). Any other event
  * invalidates `<keyPrefix><aggregateType>:<aggregateId>` at the record's version.
  */
-export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPrefix = ''): CacheAction[] {
+export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPrefix = '', acceptOtherAggregate = false): CacheAction[] {
   if (decoded.writerSchemaName !== CACHE_CHANGE_SCHEMA_NAME) {
     return [{ kind: 'invalidate', key: `${keyPrefix}${event.aggregateType}:${event.aggregateId}`, version: event.version }];
   }
@@ -102,6 +107,15 @@ export function defaultActions(event: OutboxEvent, decoded: DecodedValue, keyPre
     throw new MappingError(`payload version ${String(payloadVersion)} differs from header version ${event.version}`, {
       code: 'MAPPING_VERSION_MISMATCH',
     });
+  }
+  // The record's version orders writes of its own aggregate only: a payload naming another
+  // aggregate would write that key at a version from a foreign sequence.
+  if (!acceptOtherAggregate && (change.entity !== event.aggregateType || change.id !== event.aggregateId)) {
+    throw new MappingError(
+      `${CACHE_CHANGE_SCHEMA_NAME} names ${JSON.stringify(`${change.entity}:${change.id}`.slice(0, 200))}, not the record's aggregate ` +
+        `${JSON.stringify(`${event.aggregateType}:${event.aggregateId}`.slice(0, 200))}; a mapping for '${event.aggregateType}' may accept it`,
+      { code: 'MAPPING_AGGREGATE_MISMATCH' },
+    );
   }
   const key = `${keyPrefix}${change.entity}:${change.id}`;
   const version = event.version;
@@ -128,7 +142,7 @@ export function mapEvent(event: OutboxEvent, decoded: DecodedValue, options: Map
       const ctx: MappingContext = {
         keyPrefix,
         key: (type, id) => `${keyPrefix}${type}:${id}`,
-        defaultActions: () => defaultActions(event, decoded, keyPrefix),
+        defaultActions: (o) => defaultActions(event, decoded, keyPrefix, o?.acceptOtherAggregate ?? false),
       };
       const result: unknown = custom(event, decoded, ctx);
       if (!Array.isArray(result)) throw new MappingError('mapping did not return an array', { code: 'MAPPING_BAD_RESULT' });

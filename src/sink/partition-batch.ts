@@ -13,6 +13,7 @@ import type { SinkMetrics } from '../ops/metrics.js';
 import type { ApplyReport, ApplyStep } from './apply-step.js';
 import type { PoisonRecord } from './dead-letter.js';
 import { outboxRecordParser } from './record.js';
+import type { Routing } from './routing.js';
 
 /** The parts of kafkajs' `eachBatch` payload this module uses. */
 export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' | 'commitOffsetsIfNecessary' | 'isRunning' | 'isStale'> & {
@@ -22,6 +23,8 @@ export type BatchPayload = Pick<EachBatchPayload, 'resolveOffset' | 'heartbeat' 
 /** What {@link processBatch} needs besides the payload. */
 export interface BatchDeps {
   readonly step: ApplyStep;
+  /** Topic → aggregate type and subject. Default `outbox.event.<type>`, TopicNameStrategy. */
+  readonly routing?: Routing;
   /** Sends poison records to the dead-letter topic; throws (retriable) when it cannot. */
   readonly deadLetter: (records: readonly PoisonRecord[]) => Promise<void>;
   readonly logger: Logger;
@@ -48,15 +51,25 @@ export interface BatchDeps {
  */
 export async function processBatch(payload: BatchPayload, deps: BatchDeps): Promise<void> {
   const { topic, partition, messages } = payload.batch;
-  const stopped = (): boolean => deps.signal.aborted || !payload.isRunning() || payload.isStale();
+  // Ended when the group rebalances under this batch: kafkajs' runner learns of a rebalance only
+  // from a heartbeat or a commit it sees fail, and this batch's own heartbeats would hide it.
+  const membership = new AbortController();
+  const batchDeps: BatchDeps = { ...deps, signal: AbortSignal.any([deps.signal, membership.signal]) };
+  const stopped = (): boolean => batchDeps.signal.aborted || !payload.isRunning() || payload.isStale();
   // Keeps the group membership alive while a chunk waits on Redis; kafkajs throttles the calls.
-  const timer = setInterval(() => void payload.heartbeat().catch(() => {}), deps.heartbeatIntervalMs ?? 1000);
+  const timer = setInterval(() => {
+    payload.heartbeat().catch((err: unknown) => {
+      if (!isMembershipLost(err)) return;
+      deps.logger.info({ topic, partition, err: errorMessage(err) }, 'group rebalancing; leaving the batch to rejoin');
+      membership.abort();
+    });
+  }, deps.heartbeatIntervalMs ?? 1000);
   let lastCommit = Date.now();
   try {
     for (let start = 0; start < messages.length; start += deps.chunkSize) {
       if (stopped()) return;
       const chunk = messages.slice(start, start + deps.chunkSize);
-      const done = await processChunk(topic, partition, chunk, deps, stopped);
+      const done = await processChunk(topic, partition, chunk, batchDeps, stopped);
       if (!done || stopped()) return;
       const applied = chunk[chunk.length - 1]!.offset;
       payload.resolveOffset(applied);
@@ -72,6 +85,17 @@ export async function processBatch(payload: BatchPayload, deps: BatchDeps): Prom
   } finally {
     clearInterval(timer);
   }
+  // The next heartbeat of kafkajs' runner sees the rebalance and rejoins.
+  if (membership.signal.aborted) return;
+}
+
+/** kafkajs error types that mean this member must rejoin its group before going on. */
+const MEMBERSHIP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP', 'NOT_COORDINATOR', 'FENCED_INSTANCE_ID']);
+
+/** True for a heartbeat failure that means the group moved on without this member. */
+export function isMembershipLost(err: unknown): boolean {
+  const type = (err as { type?: unknown } | null)?.type;
+  return typeof type === 'string' && MEMBERSHIP_ERRORS.has(type);
 }
 
 /** Applies and dead-letters one chunk; false when it was abandoned (shutdown or rebalance). */
@@ -86,7 +110,7 @@ async function processChunk(
     code: err instanceof OutboxCacheError ? err.code : 'UNEXPECTED', message: errorMessage(err),
   });
   let ignored = 0;
-  const parse = outboxRecordParser(topic);
+  const parse = outboxRecordParser(topic, deps.routing);
   for (const message of chunk) {
     try {
       const parsed = parse(message);
@@ -101,7 +125,7 @@ async function processChunk(
     }
   }
   const started = performance.now();
-  const report = await untilDone('apply', deps, stopped, () => deps.step(events));
+  const report = await untilDone('apply', deps, stopped, () => deps.step(events, topic));
   if (!report) return false;
   for (const p of report.poisoned) poison.push(toPoison(eventMessages[p.index]!, p.error));
   poison.sort((a, b) => (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));

@@ -6,10 +6,8 @@
 import type { IHeaders } from 'kafkajs';
 import { MAX_VERSION } from '../cache/stored-value.js';
 import { DecodeError } from '../errors.js';
-import { AGGREGATE_TYPE_PATTERN, type OutboxEvent } from '../outbox/event.js';
-
-/** Prefix of every outbox topic; the rest of the name is the aggregate type. */
-export const OUTBOX_TOPIC_PREFIX = 'outbox.event.';
+import type { OutboxEvent } from '../outbox/event.js';
+import { DEFAULT_ROUTING, routeTopic, type Routing } from './routing.js';
 
 /** The parts of a Kafka record the sink reads (a kafkajs `KafkaMessage` fits). */
 export interface KafkaRecord {
@@ -23,10 +21,11 @@ export interface KafkaRecord {
 /** Result of {@link parseOutboxRecord}: an event, or a record that is not an outbox event at all. */
 export type ParsedRecord =
   | { readonly kind: 'event'; readonly event: OutboxEvent }
-  | { readonly kind: 'ignored'; readonly reason: 'not-outbox-topic' };
+  | { readonly kind: 'ignored'; readonly reason: 'internal-topic' };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const IGNORED: ParsedRecord = Object.freeze({ kind: 'ignored', reason: 'not-outbox-topic' });
+// ignoreBOM: a leading U+FEFF is part of a key ("\uFEFF42" and "42" are different aggregates).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const IGNORED: ParsedRecord = Object.freeze({ kind: 'ignored', reason: 'internal-topic' });
 
 /**
  * Value of header `name` as text, or undefined when absent. Kafka allows a header to repeat (kafkajs
@@ -100,27 +99,29 @@ function versionHeader(headers: IHeaders | undefined): bigint {
 }
 
 /**
- * Turns a Kafka record of `topic` into an outbox event. Records on topics outside `outbox.event.*`
- * (Debezium heartbeats, anything else) are `ignored`. Throws a non-retriable {@link DecodeError}
- * for an outbox record that can never be applied (no key, no value, bad aggregate type in the
- * topic, missing or invalid `id`/`type`/`version` header): such a record is poison.
+ * Turns a Kafka record of `topic` into an outbox event, the aggregate type taken from the topic
+ * through `routing` (default `outbox.event.<type>`). Records on Kafka-internal topics (`__*`,
+ * Debezium heartbeats) are `ignored`. Throws a non-retriable {@link DecodeError} for a record
+ * that can never be applied (a topic the routing cannot route, `RECORD_UNROUTABLE`; no key, no
+ * value, missing or invalid `id`/`type`/`version` header): such a record is poison.
  */
-export function parseOutboxRecord(topic: string, record: KafkaRecord): ParsedRecord {
-  return outboxRecordParser(topic)(record);
+export function parseOutboxRecord(topic: string, record: KafkaRecord, routing: Routing = DEFAULT_ROUTING): ParsedRecord {
+  return outboxRecordParser(topic, routing)(record);
 }
 
 /**
- * {@link parseOutboxRecord} for many records of one topic: the topic is read once, and every
+ * {@link parseOutboxRecord} for many records of one topic: the topic is routed once, and every
  * event shares one aggregate type string (later per-type lookups compare it by reference).
  */
-export function outboxRecordParser(topic: string): (record: KafkaRecord) => ParsedRecord {
-  if (!topic.startsWith(OUTBOX_TOPIC_PREFIX)) return () => IGNORED;
-  const aggregateType = topic.slice(OUTBOX_TOPIC_PREFIX.length);
-  if (!AGGREGATE_TYPE_PATTERN.test(aggregateType)) {
+export function outboxRecordParser(topic: string, routing: Routing = DEFAULT_ROUTING): (record: KafkaRecord) => ParsedRecord {
+  const route = routeTopic(topic, routing);
+  if (route.kind === 'ignored') return () => IGNORED;
+  if (route.kind === 'unroutable') {
     return () => {
-      throw new DecodeError(`topic '${topic}' does not name a valid aggregate type`, { code: 'RECORD_BAD_TOPIC' });
+      throw new DecodeError(`cannot route the record: ${route.reason}`, { code: 'RECORD_UNROUTABLE' });
     };
   }
+  const { aggregateType } = route;
   return (record) => parseEvent(aggregateType, record);
 }
 

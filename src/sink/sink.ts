@@ -4,7 +4,7 @@
  * pattern, an admin client that lists the cluster's topics to subscribe to new matching ones.
  */
 import { Partitioners, type Admin, type Consumer, type ConsumerRunConfig, type Kafka } from 'kafkajs';
-import { errorMessage } from '../errors.js';
+import { ConfigError, OutboxCacheError, errorMessage } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import type { SinkMetrics } from '../ops/metrics.js';
 import { sleep } from '../retry.js';
@@ -12,6 +12,7 @@ import type { ApplyStep } from './apply-step.js';
 import { sendToDeadLetter } from './dead-letter.js';
 import { installRecordBatchDecoder } from './kafkajs-record-decoder.js';
 import { processBatch } from './partition-batch.js';
+import { DEFAULT_ROUTING, unroutableTopics, type Routing } from './routing.js';
 import { addedTopics, hasPattern, matchTopics } from './topic-discovery.js';
 
 /** Options of {@link startSink}. */
@@ -35,6 +36,14 @@ export interface SinkOptions {
    */
   readonly fromBeginning?: boolean;
   readonly dlqTopic: string;
+  /** Byte budget of one dead-letter send and of one dead letter (larger ones lose their value). Default 1,000,000. */
+  readonly dlqMaxBytes?: number;
+  /**
+   * Topic → aggregate type (and the subject strategy the step was built with). Default
+   * `outbox.event.<type>`. A subscribed topic it cannot route fails the start with a ConfigError;
+   * one discovered later is logged as an error and its records are dead-lettered.
+   */
+  readonly routing?: Routing;
   /** The decode + map + coalesce + apply step (see createApplyStep). */
   readonly step: ApplyStep;
   readonly logger: Logger;
@@ -52,8 +61,15 @@ export interface SinkOptions {
   readonly fetchMaxBytesPerPartition?: number;
   /** Longest a fetch waits for new records on the broker, ms. Default 1000. */
   readonly maxWaitTimeMs?: number;
-  /** Kafka group session timeout, ms. Default 30000. */
+  /**
+   * Kafka group session timeout, ms: how long the group waits for a member that stopped
+   * heartbeating (crashed, SIGKILL) before moving its partitions. Default 10000.
+   */
   readonly sessionTimeoutMs?: number;
+  /** How often the member heartbeats, ms. Default 1000 (at most a third of the session timeout). */
+  readonly heartbeatIntervalMs?: number;
+  /** How long a rebalance waits for every member to rejoin, ms. Default 30000. */
+  readonly rebalanceTimeoutMs?: number;
   /**
    * Which decoder turns fetched record batches into records: `lean` (default), the project's
    * field-for-field equivalent of kafkajs' that allocates far less (see kafkajs-record-decoder.ts),
@@ -61,6 +77,13 @@ export interface SinkOptions {
    */
   readonly recordDecoder?: 'lean' | 'kafkajs';
 }
+
+/**
+ * Consumer-group timing defaults, chosen so that a restarted or replacement sink resumes within
+ * seconds: a member that dies without leaving (SIGKILL, OOM) holds its partitions for one session
+ * timeout, and a member that leaves (SIGTERM, start-up or fatal error) hands them over at once.
+ */
+export const DEFAULT_GROUP_TIMING = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, rebalanceTimeoutMs: 30_000 } as const;
 
 /** A running sink. */
 export interface RunningSink {
@@ -78,15 +101,17 @@ export interface RunningSink {
 /** Connects, subscribes and starts consuming. Resolves once consumption has started. */
 export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const { kafka, logger, signal } = options;
+  const routing = options.routing ?? DEFAULT_ROUTING;
   const decoder = installRecordBatchDecoder(options.recordDecoder !== 'kafkajs');
   logger.info({ recordDecoder: decoder }, 'record batch decoder');
   // Dead letters keep their key and go where Java clients would put it (murmur2).
   const producer = kafka.producer({ allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
-  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const sessionTimeout = options.sessionTimeoutMs ?? DEFAULT_GROUP_TIMING.sessionTimeoutMs;
   const consumer = kafka.consumer({
     groupId: options.groupId,
     sessionTimeout,
-    heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)),
+    heartbeatInterval: Math.min(options.heartbeatIntervalMs ?? DEFAULT_GROUP_TIMING.heartbeatIntervalMs, Math.floor(sessionTimeout / 3)),
+    rebalanceTimeout: options.rebalanceTimeoutMs ?? DEFAULT_GROUP_TIMING.rebalanceTimeoutMs,
     // Bounds how long a shutdown waits for an idle long-poll fetch to return.
     maxWaitTimeInMs: options.maxWaitTimeMs ?? 1000,
     maxBytes: options.fetchMaxBytes ?? 4 * 1024 * 1024,
@@ -120,7 +145,8 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
       const id = `${payload.batch.topic}/${payload.batch.partition}`;
       return processBatch(payload, {
         step: options.step,
-        deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records),
+        routing,
+        deadLetter: (records) => sendToDeadLetter(producer, options.dlqTopic, records, options.dlqMaxBytes),
         logger,
         metrics: options.metrics,
         signal: batchSignal,
@@ -132,18 +158,23 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   });
 
   const subscription = new Subscription(consumer, runConfig, signal, logger);
-  await producer.connect();
   try {
+    await producer.connect();
     await consumer.connect();
+    let initial = options.topics.map(String);
     if (admin) {
       await admin.connect();
-      await subscription.extend(matchTopics(options.topics, await admin.listTopics()), options.fromBeginning ?? true);
-    } else {
-      await subscription.extend(options.topics.map(String), options.fromBeginning ?? true);
+      initial = matchTopics(options.topics, await admin.listTopics());
     }
+    // A topic the sink was told to consume but cannot route is a configuration mistake (§3).
+    const unroutable = unroutableTopics(initial, routing);
+    if (unroutable.length > 0) throw new ConfigError(unroutable.map((u) => ({ setting: 'ROUTING_TOPIC_PATTERN', message: u.reason })));
+    await subscription.extend(initial, options.fromBeginning ?? true);
   } catch (err) {
+    // Leaves the group (if joined) so that another member takes the partitions at once.
     await Promise.allSettled([consumer.disconnect(), producer.disconnect(), admin?.disconnect()]);
-    throw err;
+    if (err instanceof OutboxCacheError || !(err instanceof Error) || !err.name.startsWith('KafkaJS')) throw err;
+    throw new OutboxCacheError(`cannot reach Kafka (${err.message}); check KAFKA_BROKERS, TLS and SASL settings`, { code: 'KAFKA_UNAVAILABLE', retriable: true, cause: err });
   }
   logger.info({ groupId: options.groupId, topics: options.topics.map(String), subscribed: subscription.topics() }, 'sink started');
   if (admin && subscription.topics().length === 0) logger.warn({ topics: options.topics.map(String) }, 'no topic matches yet');
@@ -152,7 +183,7 @@ export async function startSink(options: SinkOptions): Promise<RunningSink> {
   const lifetime = new AbortController();
   signal.addEventListener('abort', () => lifetime.abort(), { once: true });
   const refreshMs = options.topicRefreshMs ?? 30_000;
-  const discovery = admin && refreshMs > 0 ? discoverTopics(admin, options.topics, refreshMs, subscription, lifetime.signal, logger) : Promise.resolve();
+  const discovery = admin && refreshMs > 0 ? discoverTopics(admin, options.topics, refreshMs, subscription, lifetime.signal, logger, routing) : Promise.resolve();
 
   const stopped = new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -217,6 +248,7 @@ class Subscription {
 /** Every `refreshMs`, subscribes to the topics that newly match a pattern, until `signal` aborts. */
 async function discoverTopics(
   admin: Admin, patterns: readonly (string | RegExp)[], refreshMs: number, subscription: Subscription, signal: AbortSignal, logger: Logger,
+  routing: Routing,
 ): Promise<void> {
   while (!signal.aborted) {
     await sleep(refreshMs, signal);
@@ -224,6 +256,8 @@ async function discoverTopics(
     try {
       const added = addedTopics(new Set(subscription.topics()), matchTopics(patterns, await admin.listTopics()));
       if (added.length > 0) logger.info({ added, topics: [...subscription.topics(), ...added].sort() }, 'new topics match the pattern; re-subscribing');
+      // Consumed anyway, so that each record is dead-lettered with the reason instead of waiting unseen.
+      for (const u of unroutableTopics(added, routing)) logger.error({ topic: u.topic, reason: u.reason }, 'subscribed topic cannot be routed; its records go to the dead-letter topic');
       // Topics that appear after the sink started carry only new records: read them from the start.
       await subscription.extend(added, true);
     } catch (err) {

@@ -8,6 +8,7 @@ import { OutboxWriteError } from '../../src/errors.js';
 import { isTransactional } from '../../src/outbox/sql.js';
 import { InvalidOutboxEventError } from '../../src/outbox/validate.js';
 import { updateWithVersion } from '../../src/outbox/version.js';
+import { endsTransaction } from '../../src/outbox/transaction-guard.js';
 import { publishEvent, withOutboxTransaction } from '../../src/outbox/writer.js';
 import type { TestDatabase } from '../helpers.js';
 import { binlogPosition, binlogText, readBinlogRows, type BinlogPosition, type BinlogRowEvent } from './binlog.js';
@@ -265,20 +266,45 @@ describe('withOutboxTransaction', () => {
     }
   });
 
-  it('rolls back even events published after a COMMIT inside the callback (nothing ever autocommits)', async () => {
+  it('refuses, before they run, statements that would commit part of the transaction, and rolls back the rest', async () => {
     const from = await here();
-    let late = '';
+    let early = '';
+    const refused: string[] = [];
     await expect(
       withOutboxTransaction(db.pool, async (conn, publish) => {
-        await conn.query('COMMIT');
-        late = (await publish(userEvent(1, 1))).id;
+        const id = await newUser(conn);
+        early = (await publish(userEvent(id, 1))).id;
+        const attempts: [string, () => Promise<unknown>][] = [
+          ['COMMIT', () => conn.query('COMMIT')],
+          ['commit()', () => conn.commit()],
+          ['rollback()', () => conn.rollback()],
+          ['DDL', () => conn.query('CREATE TABLE escaped_t (id INT)')],
+          ['DDL after a comment', () => conn.execute({ sql: '/* migration */ ALTER TABLE users ADD COLUMN z INT' })],
+          ['TRUNCATE', () => conn.query('truncate users')],
+          ['autocommit', () => conn.query('SET autocommit = 1')],
+          ['LOCK TABLES', () => conn.query('LOCK TABLES users WRITE')],
+          ['START TRANSACTION', () => conn.query('START TRANSACTION')],
+        ];
+        for (const [name, attempt] of attempts) {
+          const err = await attempt().then(() => undefined, (e: unknown) => e);
+          if ((err as { code?: string } | undefined)?.code === 'OUTBOX_TRANSACTION_ESCAPE') refused.push(name);
+        }
+        // These stay inside the transaction.
+        await conn.query('SAVEPOINT s1');
+        await conn.query('ROLLBACK TO SAVEPOINT s1');
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const marker = await commitMarker();
-    const events = await outboxEvents(from);
-    expect(inserted(events, marker)).toHaveLength(1);
-    expect(inserted(events, late)).toHaveLength(0);
+    expect(refused).toEqual(['COMMIT', 'commit()', 'rollback()', 'DDL', 'DDL after a comment', 'TRUNCATE', 'autocommit', 'LOCK TABLES', 'START TRANSACTION']);
+    expect(inserted(await outboxEvents(from), early)).toHaveLength(0);
+    const [tables] = await db.pool.query<RowDataPacket[]>("SHOW TABLES LIKE 'escaped_t'");
+    expect(tables).toHaveLength(0);
+    for (const inside of ['CREATE TEMPORARY TABLE t (id INT)', 'DROP TEMPORARY TABLE t', 'ROLLBACK WORK TO s1', 'SELECT 1', '-- note\nUPDATE users SET name = 1']) {
+      expect(endsTransaction(inside), inside).toBe(false);
+    }
+    for (const ends of ['# c\nDROP TABLE t', 'set session autocommit=1', 'Rename table a to b', 'GRANT ALL ON *.* TO x', 'begin']) {
+      expect(endsTransaction(ends), ends).toBe(true);
+    }
   });
 
   it('refuses publish after the transaction ended and a connection that is already in a transaction', async () => {

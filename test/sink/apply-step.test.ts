@@ -48,8 +48,9 @@ describe('applyEvents', () => {
       { kind: 'invalidate', key: 'user:b', version: 2n },
       { kind: 'invalidate', key: 'user:c', version: 5n },
     ]);
-    // a@1, a@3, a@2, b@1, b@2 changed a key through the surviving action; c@5 was stale in Redis.
-    expect(report).toMatchObject({ applied: 5, stale: 1, actionsSent: 3 });
+    // Only a@3 and b@2 reached Redis and changed it; a@1, a@2, b@1 were superseded in the batch
+    // and c@5 was stale in Redis.
+    expect(report).toMatchObject({ applied: 2, stale: 4, actionsSent: 3 });
     expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[3, 'DECODE_BAD_MAGIC']]);
   });
 
@@ -81,5 +82,47 @@ describe('applyEvents when Redis refuses one key', () => {
     expect(report.poisoned.map((p) => [p.index, p.error.code])).toEqual([[1, 'CACHE_KEY_WRONG_TYPE'], [2, 'CACHE_KEY_WRONG_TYPE']]);
     expect(report).toMatchObject({ applied: 2, stale: 0 });
     expect([...writer.versions.keys()].sort()).toEqual(['user:a', 'user:b']);
+  });
+});
+
+describe('applied and stale counts', () => {
+  it('counts a duplicate of the same version in a batch as stale, once', async () => {
+    const writer = new RecordingWriter();
+    const report = await applyEvents([ev('a', 4), ev('a', 4), ev('a', 4)], { decoder, writer });
+    expect(report).toMatchObject({ applied: 1, stale: 2 });
+  });
+});
+
+describe('applyEvents when Redis refuses for a reason about the server', () => {
+  it.each([
+    ['MISCONF', new ScriptError('MISCONF', { code: 'REDIS_REFUSED', retriable: true })],
+    ['an unknown error', new Error('something nobody planned for')],
+    ['an unknown non-retriable project error', new ScriptError('odd', { code: 'REDIS_SOMETHING_NEW' })],
+  ])('rejects the whole list on %s, reporting nothing as poison', async (_name, error) => {
+    const writer = new RecordingWriter();
+    writer.applyBatch = async () => {
+      throw error;
+    };
+    await expect(applyEvents([ev('a', 1), ev('b', 1)], { decoder, writer })).rejects.toBe(error);
+  });
+
+  it('rejects when one action alone fails for a server reason during the per-key fallback', async () => {
+    const writer = new RecordingWriter();
+    const refused = new ScriptError('NOPERM', { code: 'REDIS_REFUSED', retriable: true });
+    writer.applyBatch = async (actions) => {
+      if (actions.length > 1) throw new ScriptError('WRONGTYPE', { code: 'CACHE_KEY_WRONG_TYPE' });
+      if (actions[0]?.key === 'user:a') throw refused;
+      return ['applied'];
+    };
+    await expect(applyEvents([ev('a', 1), ev('b', 1)], { decoder, writer })).rejects.toBe(refused);
+  });
+
+  it('rejects when decoding fails with an error that is not about the record', async () => {
+    const writer = new RecordingWriter();
+    const odd: PayloadDecoder = { decode: async () => { throw new TypeError('bug in a dependency'); } };
+    await expect(applyEvents([ev('a', 1)], { decoder: odd, writer })).rejects.toBeInstanceOf(TypeError);
+    const auth: PayloadDecoder = { decode: async () => { throw new SchemaError('401', { code: 'SCHEMA_REGISTRY_REJECTED' }); } };
+    await expect(applyEvents([ev('a', 1)], { decoder: auth, writer })).rejects.toMatchObject({ code: 'SCHEMA_REGISTRY_REJECTED' });
+    expect(writer.calls).toHaveLength(0);
   });
 });

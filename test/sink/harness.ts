@@ -16,6 +16,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { createSinkMetrics, type SinkMetrics } from '../../src/ops/metrics.js';
 import { createApplyStep } from '../../src/sink/apply-step.js';
 import type { MappingModule } from '../../src/sink/mapping.js';
+import type { Routing } from '../../src/sink/routing.js';
 import { startSink, type RunningSink } from '../../src/sink/sink.js';
 
 /** The example domain event, v1 exactly as in the captured Debezium fixture. */
@@ -84,7 +85,7 @@ export interface TestSink {
 /** Starts the sink library (startSink + createApplyStep) over the real Redis and the registry double. */
 export async function startTestSink(options: {
   kafka: Kafka; redis: Redis; registryUrl: string; topics: (string | RegExp)[]; groupId: string; dlqTopic: string;
-  keyPrefix: string; namespaces?: string[]; mappings?: MappingModule; chunkSize?: number;
+  keyPrefix: string; namespaces?: string[]; mappings?: MappingModule; chunkSize?: number; routing?: Routing; topicRefreshMs?: number;
 }): Promise<TestSink> {
   const controller = new AbortController();
   const metrics = createSinkMetrics();
@@ -92,11 +93,12 @@ export async function startTestSink(options: {
     decoder: new AvroCodec({ registry: new SchemaRegistryClient({ url: options.registryUrl, timeoutMs: 2000 }) }),
     writer: new RedisCacheWriter({ redis: options.redis, commandTimeoutMs: 1000 }),
     mapping: { keyPrefix: options.keyPrefix, namespaces: options.namespaces, mappings: options.mappings },
+    subjectStrategy: options.routing?.subjectStrategy,
   });
   const sink = await startSink({
     kafka: options.kafka, groupId: options.groupId, topics: options.topics, dlqTopic: options.dlqTopic, step,
     logger: createLogger({ level: 'silent' }), metrics, signal: controller.signal, chunkSize: options.chunkSize,
-    retry: { initialDelayMs: 50, maxDelayMs: 400 }, sessionTimeoutMs: 10_000,
+    retry: { initialDelayMs: 50, maxDelayMs: 400 }, sessionTimeoutMs: 10_000, routing: options.routing, topicRefreshMs: options.topicRefreshMs,
   });
   return {
     sink, metrics,

@@ -42,6 +42,14 @@ describe('default mapping', () => {
     expect(mapEvent(event, change({}))).toEqual([{ kind: 'invalidate', key: 'user:42', version: 5n }]);
   });
 
+  it('refuses a cache-change payload naming another aggregate than the record, unless a mapping accepts it', () => {
+    expect(mappingCode(() => mapEvent(event, change({ entity: 'order' })))).toBe('MAPPING_AGGREGATE_MISMATCH');
+    expect(mappingCode(() => mapEvent(event, change({ id: '43' })))).toBe('MAPPING_AGGREGATE_MISMATCH');
+    expect(mappingCode(() => mapEvent(event, change({ entity: 'order' }), { namespaces: ['order', 'user'] }))).toBe('MAPPING_AGGREGATE_MISMATCH');
+    const accept = defineMappings({ user: (_e, _d, ctx) => ctx.defaultActions({ acceptOtherAggregate: true }) });
+    expect(mapEvent(event, change({ id: '43' }), { mappings: accept })[0]?.key).toBe('user:43');
+  });
+
   it('refuses a cache-change event whose version contradicts the header', () => {
     expect(mappingCode(() => mapEvent(event, change({ version: 4 })))).toBe('MAPPING_VERSION_MISMATCH');
   });
@@ -49,8 +57,9 @@ describe('default mapping', () => {
 
 describe('namespaces and user mappings', () => {
   it('refuses keys outside the allowed namespaces', () => {
-    expect(mappingCode(() => mapEvent(event, change({ entity: 'order' })))).toBe('MAPPING_KEY_OUTSIDE_NAMESPACE');
-    expect(mapEvent(event, change({ entity: 'order' }), { namespaces: ['order'] })[0]?.key).toBe('order:42');
+    const other = defineMappings({ user: (_e, _d, ctx) => ctx.defaultActions({ acceptOtherAggregate: true }) });
+    expect(mappingCode(() => mapEvent(event, change({ entity: 'order' }), { mappings: other }))).toBe('MAPPING_KEY_OUTSIDE_NAMESPACE');
+    expect(mapEvent(event, change({ entity: 'order' }), { namespaces: ['order'], mappings: other })[0]?.key).toBe('order:42');
     expect(mappingCode(() => mapEvent(event, domain, { namespaces: ['order'] }))).toBe('MAPPING_KEY_OUTSIDE_NAMESPACE');
     expect(inNamespaces('p:user:1', 'p:', ['user'])).toBe(true);
     expect(inNamespaces('p:user:', 'p:', ['user'])).toBe(false);

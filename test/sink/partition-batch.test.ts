@@ -63,4 +63,23 @@ describe('processBatch', () => {
     expect(calls).toBe(3);
     expect(log).toEqual([]);
   });
+
+  it('leaves a batch that waits on an outage when its heartbeat says the group is rebalancing', async () => {
+    const log: string[] = [];
+    let beats = 0;
+    const rebalancing = Object.assign(new Error('The group is rebalancing, so a rejoin is needed'), { type: 'REBALANCE_IN_PROGRESS' });
+    const step: ApplyStep = async () => {
+      throw new ScriptError('MISCONF', { code: 'REDIS_REFUSED', retriable: true });
+    };
+    const outage = processBatch({ ...payload([message(0), message(1)], log), heartbeat: async () => {
+      if (++beats >= 3) throw rebalancing;
+    } }, {
+      step, deadLetter: async () => {}, logger, signal: new AbortController().signal, chunkSize: 10, retry: { initialDelayMs: 5, maxDelayMs: 20 },
+      heartbeatIntervalMs: 5,
+    });
+    // Without the check it retries forever (the test then times out).
+    await outage;
+    expect(beats).toBeGreaterThanOrEqual(3);
+    expect(log).toEqual([]);
+  });
 });

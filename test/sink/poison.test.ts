@@ -59,7 +59,7 @@ it('dead-letters each poison record with its reason and applies the records afte
   const mappings = defineMappings({
     [type]: (_event, decoded, ctx) => {
       if ((decoded.value as { name?: string }).name === 'boom') throw new Error('cannot map boom');
-      return ctx.defaultActions();
+      return ctx.defaultActions({ acceptOtherAggregate: true });
     },
   });
   const sink = await startTestSink({ kafka, redis, registryUrl: registry.url, topics: [topic], groupId, dlqTopic, keyPrefix, mappings });

@@ -55,11 +55,20 @@ describe('parseOutboxRecord', () => {
     expect(codeOf(() => parseOutboxRecord(record({ headers: { type: 't', version: '1' } })))).toBe('RECORD_MISSING_HEADER');
     expect(codeOf(() => parseOutboxRecord(record({ key: null })))).toBe('RECORD_MISSING_KEY');
     expect(codeOf(() => parseOutboxRecord(record({ value: null })))).toBe('RECORD_MISSING_VALUE');
-    expect(codeOf(() => parseOutboxRecord(record({ topic: 'outbox.event.us-er' })))).toBe('RECORD_BAD_TOPIC');
+    expect(codeOf(() => parseOutboxRecord(record({ topic: 'outbox.event.us-er' })))).toBe('RECORD_UNROUTABLE');
+    expect(codeOf(() => parseOutboxRecord(record({ topic: 'app.outbox.event.user' })))).toBe('RECORD_UNROUTABLE');
     expect(codeOf(() => parseOutboxRecord(record({ key: Buffer.from([0xff, 0xfe]) })))).toBe('RECORD_BAD_UTF8');
   });
 
-  it('ignores topics that are not outbox topics', () => {
+  it('keeps a leading byte order mark in keys and headers', () => {
+    const bom = parseOutboxRecord(record({ key: Buffer.from('\uFEFF42', 'utf8'), headers: { id: 'a', type: Buffer.from('\uFEFFT\u00e9', 'utf8'), version: '1' } }));
+    const plain = parseOutboxRecord(record({ key: Buffer.from('42', 'utf8') }));
+    if (bom.kind !== 'event' || plain.kind !== 'event') throw new Error('not parsed');
+    expect([bom.event.aggregateId, bom.event.type]).toEqual(['\uFEFF42', '\uFEFFT\u00e9']);
+    expect(bom.event.aggregateId).not.toBe(plain.event.aggregateId);
+  });
+
+  it('ignores only internal topics', () => {
     expect(parseOutboxRecord(record({ topic: '__debezium-heartbeat.app', headers: {} })).kind).toBe('ignored');
   });
 });

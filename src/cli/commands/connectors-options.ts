@@ -1,8 +1,8 @@
 /**
  * Options and output shared by `outbox-cache connectors apply` and `connectors status`.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { parseCliArgs } from '../args.js';
+import { ConfigError } from '../../errors.js';
 import { ConnectRestError, KafkaConnectClient } from '../../connect/rest-client.js';
 import { formatFailure, type Failure } from '../../connect/status.js';
 import type { CommandContext } from '../command.js';
@@ -31,24 +31,12 @@ export function parseConnectorsArgs(
   ctx: CommandContext,
   expected: { positionals: string[]; waits: boolean },
 ): ConnectorsArgs {
-  const problems: ConfigProblem[] = [];
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...ctx.argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        'connect-url': { type: 'string' },
-        'full-trace': { type: 'boolean' },
-        timeout: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    throw new ConfigError([{ setting: 'arguments', message: (err as Error).message }]);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals, problems } = parseCliArgs(ctx.argv, {
+    'connect-url': { type: 'string' },
+    'full-trace': { type: 'boolean' },
+    timeout: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  } as const, true);
   if (!expected.waits) {
     for (const flag of ['timeout', 'dry-run'] as const) {
       if (values[flag] !== undefined) problems.push({ setting: `--${flag}`, message: 'not an option of this command' });
@@ -59,8 +47,8 @@ export function parseConnectorsArgs(
   }
   const connectUrl = values['connect-url'] ?? ctx.env.KAFKA_CONNECT_URL ?? DEFAULT_CONNECT_URL;
   const timeoutMs = parseDuration(values.timeout ?? DEFAULT_TIMEOUT);
-  if (timeoutMs === undefined) {
-    problems.push({ setting: '--timeout', message: `'${values.timeout}' is not a duration (e.g. 90s, 2m, 1500ms)` });
+  if (timeoutMs === undefined || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    problems.push({ setting: '--timeout', message: `'${values.timeout}' is not a duration from 1ms to 24h (e.g. 90s, 2m, 1500ms)` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -71,6 +59,9 @@ export function parseConnectorsArgs(
     dryRun: values['dry-run'] ?? false,
   };
 }
+
+/** Longest `--timeout`: 24 h (timers overflow past 2^31-1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 86_400_000;
 
 /** Parses `120`, `120s`, `2m`, `1h`, `1500ms` into milliseconds (no unit: seconds). */
 export function parseDuration(text: string): number | undefined {

@@ -5,7 +5,7 @@ import { SchemaRegistryClient } from '../../codec/registry-client.js';
 import { describeSettings } from '../../config/settings.js';
 import { DEMO_WRITER_SETTINGS, parseDemoWriterConfig } from '../../demo/demo-config.js';
 import { runDemoWriter } from '../../demo/writer.js';
-import { errorMessage } from '../../errors.js';
+import { OutboxCacheError, errorMessage, maskUrlCredentials } from '../../errors.js';
 import { EXIT, type Command } from '../command.js';
 
 /** The demo writer command. A clean stop (SIGTERM, SIGINT, --duration) exits 0. */
@@ -38,6 +38,7 @@ export const demoWriterCommand: Command = {
     const database = decodeURIComponent(url.pathname.slice(1));
     ctx.stdout.write(`demo writer: ${config.rate} writes/s to ${url.host}/${database} (users and products 1..${config.keys})\n`);
     let lastRetryMessage = 0;
+    let lastFailure: unknown;
     try {
       const result = await runDemoWriter({
         pool,
@@ -47,6 +48,7 @@ export const demoWriterCommand: Command = {
         signal: ctx.signal,
         durationMs: config.duration,
         onRetry: (err) => {
+          lastFailure = err;
           // One line per 5 s at most while the database or registry is down.
           if (Date.now() - lastRetryMessage < 5000) return;
           lastRetryMessage = Date.now();
@@ -54,6 +56,12 @@ export const demoWriterCommand: Command = {
         },
       });
       ctx.stdout.write(`demo writer: stopped after ${result.users} user and ${result.products} product writes\n`);
+      // Stopped before writing anything while a dependency kept failing: that is the result.
+      if (result.users + result.products === 0 && lastFailure !== undefined) {
+        const code = lastFailure instanceof OutboxCacheError ? lastFailure.code : 'DEMO_WROTE_NOTHING';
+        ctx.stderr.write(`outbox-cache demo writer: wrote nothing; last failure: ${maskUrlCredentials(errorMessage(lastFailure))} [${code}]\n`);
+        return EXIT.FAILURE;
+      }
       return EXIT.OK;
     } finally {
       await pool.end().catch(() => {});

@@ -1,8 +1,8 @@
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ConfigError, type ConfigProblem } from '../../errors.js';
 import { migrateOutbox } from '../../outbox/migrate.js';
 import { DEFAULT_OUTBOX_TABLE, outboxTableName } from '../../outbox/sql.js';
+import { parseCliArgs, type CliOptions, type CliValues } from '../args.js';
 import { EXIT, type Command, type CommandContext } from '../command.js';
 
 /** Options every outbox command takes: where MySQL is and which table is the outbox. */
@@ -15,7 +15,7 @@ export interface OutboxTarget {
 export const OUTBOX_TARGET_OPTIONS = {
   'mysql-url': { type: 'string' },
   table: { type: 'string' },
-} as const;
+} as const satisfies CliOptions;
 
 /**
  * Validates `--mysql-url` (else MYSQL_URL) and `--table`, pushing problems instead of throwing so
@@ -57,13 +57,14 @@ export function connectTarget(target: OutboxTarget): Promise<Connection> {
   return createConnection({ uri: url.toString(), timezone: 'Z', supportBigNumbers: true, connectTimeout: 10_000 });
 }
 
-/** Parses argv with node's parseArgs, turning its errors into a ConfigError. */
-export function parseCommandArgs<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
-  try {
-    return parseArgs({ args: [...argv], options, strict: true as const, allowPositionals: false as const });
-  } catch (err) {
-    throw new ConfigError([{ setting: 'arguments', message: (err as Error).message }]);
-  }
+/**
+ * Parses argv (see parseCliArgs): the values, with every argument problem pushed to `problems`
+ * so that the command reports them with its other problems at once.
+ */
+export function parseCommandArgs<O extends CliOptions>(argv: readonly string[], options: O, problems: ConfigProblem[]): { values: CliValues<O> } {
+  const parsed = parseCliArgs(argv, options);
+  problems.push(...parsed.problems);
+  return { values: parsed.values };
 }
 
 /** `outbox-cache migrate`: creates the outbox table if needed and checks its columns. */
@@ -80,8 +81,8 @@ columns the writer and Debezium expect. Safe to run on every deploy.
 
 Exit codes: 0 the table is ready, 1 it exists with other columns or MySQL failed, 2 bad usage.`,
   async run(ctx) {
-    const { values } = parseCommandArgs(ctx.argv, OUTBOX_TARGET_OPTIONS);
     const problems: ConfigProblem[] = [];
+    const { values } = parseCommandArgs(ctx.argv, OUTBOX_TARGET_OPTIONS, problems);
     const target = outboxTarget(values, ctx.env, problems);
     if (problems.length > 0) throw new ConfigError(problems);
     const conn = await connectTarget(target);

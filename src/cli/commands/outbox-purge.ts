@@ -5,12 +5,18 @@ import { connectTarget, OUTBOX_TARGET_OPTIONS, outboxTarget, parseCommandArgs } 
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Parses `30m`, `1h`, `7d`, `45s`, `500ms` into milliseconds; undefined when malformed or zero. */
+/** Longest age `--older-than` accepts: the cutoff must stay a valid date (JS dates end in +275760). */
+const MAX_AGE_DAYS = 36_500;
+
+/**
+ * Parses `30m`, `1h`, `7d`, `45s`, `500ms` into milliseconds; undefined when malformed, zero or
+ * longer than 100 years (a cutoff that far back is no valid date).
+ */
 export function parseDuration(text: string): number | undefined {
   const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(text.trim());
   if (!match?.[1] || !match[2]) return undefined;
   const ms = Number(match[1]) * (UNIT_MS[match[2]] ?? NaN);
-  return ms > 0 ? ms : undefined;
+  return ms > 0 && ms <= MAX_AGE_DAYS * 86_400_000 ? ms : undefined;
 }
 
 /** `outbox-cache outbox purge`: deletes kept outbox rows older than a given age, in small batches. */
@@ -30,16 +36,16 @@ deletes. Deleting outbox rows produces no events. Prints the number of rows dele
 
 Exit codes: 0 done (or stopped by a signal), 1 MySQL failed, 2 bad usage.`,
   async run(ctx) {
+    const problems: ConfigProblem[] = [];
     const { values } = parseCommandArgs(ctx.argv, {
       ...OUTBOX_TARGET_OPTIONS,
       'older-than': { type: 'string' },
       'batch-size': { type: 'string' },
-    });
-    const problems: ConfigProblem[] = [];
+    } as const, problems);
     const target = outboxTarget(values, ctx.env, problems);
     const olderThanMs = values['older-than'] === undefined ? undefined : parseDuration(values['older-than']);
     if (olderThanMs === undefined) {
-      problems.push({ setting: '--older-than', message: 'required: a positive duration like 30m, 1h or 7d' });
+      problems.push({ setting: '--older-than', message: `required: a positive duration like 30m, 1h or 7d, at most ${MAX_AGE_DAYS} days` });
     }
     const batchText = values['batch-size'] ?? '1000';
     const batchSize = /^\d{1,5}$/.test(batchText) ? Number(batchText) : NaN;

@@ -2,8 +2,8 @@
  * Options shared by `outbox-cache schemas check` and `schemas push`: where the registry is, how to
  * authenticate, where the schema files are. Flags win over the environment.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError, type ConfigProblem } from '../../errors.js';
+import { parseCliArgs } from '../args.js';
+import { ConfigError } from '../../errors.js';
 import { SchemaRegistryClient } from '../../codec/registry-client.js';
 import { loadSchemaManifest, type SchemaManifest } from '../../codec/schema-manifest.js';
 import { runReporting, type CommandContext } from '../command.js';
@@ -32,23 +32,12 @@ export interface SchemasSetup {
 
 /** Validates flags and environment (every problem at once) and loads the manifest. */
 export async function schemasSetup(ctx: CommandContext): Promise<SchemasSetup> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: [...ctx.argv],
-      options: {
-        'registry-url': { type: 'string' },
-        'registry-user': { type: 'string' },
-        'registry-password': { type: 'string' },
-        dir: { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new ConfigError([{ setting: 'arguments', message: (err as Error).message }]);
-  }
-  const problems: ConfigProblem[] = [];
+  const { values, problems } = parseCliArgs(ctx.argv, {
+    'registry-url': { type: 'string' },
+    'registry-user': { type: 'string' },
+    'registry-password': { type: 'string' },
+    dir: { type: 'string' },
+  } as const);
   const urlSetting = values['registry-url'] !== undefined ? '--registry-url' : 'SCHEMA_REGISTRY_URL';
   const url = values['registry-url'] ?? ctx.env.SCHEMA_REGISTRY_URL ?? '';
   const user = values['registry-user'] ?? ctx.env.SCHEMA_REGISTRY_USER;
