@@ -9,6 +9,7 @@ import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage, isRetriable } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import { retry, sleep } from '../retry.js';
+import type { Routing } from '../sink/routing.js';
 import { matchTopics } from '../sink/topic-discovery.js';
 import { installRecordBatchDecoder } from '../sink/kafkajs-record-decoder.js';
 import type { OutboxEvent } from '../outbox/event.js';
@@ -26,6 +27,8 @@ export interface AuditConsumerOptions {
   readonly fromBeginning: boolean;
   readonly auditor: Auditor;
   readonly keys: KeyMapper;
+  /** The sink's routing (topic → aggregate type). Default `outbox.event.<type>`. */
+  readonly routing?: Routing;
   readonly logger: Logger;
   /** Aborting stops consuming; done checks are committed, the others are read again after a restart. */
   readonly signal: AbortSignal;
@@ -57,8 +60,8 @@ const NO_KEYS: readonly AuditedKey[] = Object.freeze([]);
 const NOOP = (): void => {};
 
 /** The keys of an event whose schema must be fetched first, retrying while the registry is unreachable. */
-function mapWithRetry(event: OutboxEvent, options: AuditConsumerOptions, signal: AbortSignal): Promise<readonly AuditedKey[]> {
-  return retry(async () => options.keys(event), {
+function mapWithRetry(event: OutboxEvent, topic: string, options: AuditConsumerOptions, signal: AbortSignal): Promise<readonly AuditedKey[]> {
+  return retry(async () => options.keys(event, topic), {
     ...options.retry, signal,
     onRetry: (err) => options.logger.warn({ aggregateType: event.aggregateType, err: errorMessage(err) }, 'registry unavailable; retrying'),
   });
@@ -123,7 +126,7 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
 
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { topic, partition, messages } = payload.batch;
-    const parse = auditRecordParser(topic);
+    const parse = auditRecordParser(topic, options.routing);
     const id = `${topic}/${partition}`;
     const stopped = (): boolean => signal.aborted || !payload.isRunning() || payload.isStale();
     for (const message of messages) {
@@ -138,8 +141,8 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         if (parsed.kind === 'event') {
           commitMs = parsed.event.occurredAtMs;
           // Nearly always synchronous (schema already known): no promise per record.
-          const mapped = options.keys(parsed.event);
-          keys = Array.isArray(mapped) ? mapped : await mapWithRetry(parsed.event, options, signal);
+          const mapped = options.keys(parsed.event, topic);
+          keys = Array.isArray(mapped) ? mapped : await mapWithRetry(parsed.event, topic, options, signal);
         }
       } catch (err) {
         if (stopped()) return;

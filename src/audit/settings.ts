@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { fields, parseSettingsWith, setting, type Setting, type SettingsValue } from '../config/settings.js';
 import {
-  DEFAULT_TOPIC_PATTERN, SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems,
+  SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems, subscriptionPattern,
 } from '../config/sink.js';
+import { createRouting, unroutableTopics } from '../sink/routing.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { parseDuration } from '../cli/commands/outbox-purge.js';
 
@@ -54,6 +55,8 @@ export const AUDIT_SETTINGS = {
   topics: SINK_SETTINGS.topics,
   topicPattern: SINK_SETTINGS.topicPattern,
   topicRefreshMs: SINK_SETTINGS.topicRefreshMs,
+  routingPattern: SINK_SETTINGS.routingPattern,
+  subjectStrategy: SINK_SETTINGS.subjectStrategy,
   fromBeginning: SINK_SETTINGS.fromBeginning,
   sessionTimeoutMs: SINK_SETTINGS.sessionTimeoutMs,
   fetchMaxBytes: SINK_SETTINGS.fetchMaxBytes,
@@ -112,13 +115,16 @@ export function parseAuditConfig(env: Readonly<Record<string, string | undefined
       problems.push({ setting: 'KAFKA_GROUP_ID', message: 'must not be the sink\'s default group: the auditor needs a consumer group of its own' });
     }
     problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
+    for (const u of unroutableTopics(c.topics ?? [], createRouting(c.routingPattern, c.subjectStrategy))) {
+      problems.push({ setting: 'KAFKA_TOPICS', message: `${u.reason} (ROUTING_TOPIC_PATTERN)` });
+    }
     return problems;
   });
 }
 
 /** The topics `outbox-cache audit` subscribes to, as the sink would. */
-export function auditTopics(c: Pick<AuditConfig, 'topics' | 'topicPattern'>): (string | RegExp)[] {
-  return c.topics ? [...c.topics] : [new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN)];
+export function auditTopics(c: Pick<AuditConfig, 'topics' | 'topicPattern' | 'routingPattern'>): (string | RegExp)[] {
+  return c.topics ? [...c.topics] : [new RegExp(subscriptionPattern(c))];
 }
 
 /** Parses the AUDIT_* settings of `outbox-cache run` (its other settings are the relay's). */
