@@ -57,7 +57,23 @@ export interface RunningAuditConsumer {
 }
 
 const NO_KEYS: readonly AuditedKey[] = Object.freeze([]);
-const NOOP = (): void => {};
+
+/** The checks of one fetched batch, counted until the batch is tracked as one record. */
+class BatchChecks {
+  scheduled = 0;
+  #finished = 0;
+  #done: (() => void) | undefined;
+  readonly onCheckDone = (): void => {
+    if (this.#done) this.#done();
+    else this.#finished += 1;
+  };
+
+  /** Tracks the batch under `offset` and passes on the checks already finished. */
+  track(progress: PartitionProgress, offset: bigint): void {
+    this.#done = progress.track(offset, this.scheduled);
+    for (; this.#finished > 0; this.#finished--) this.#done();
+  }
+}
 
 /** The keys of an event whose schema must be fetched first, retrying while the registry is unreachable. */
 function mapWithRetry(event: OutboxEvent, topic: string, options: AuditConsumerOptions, signal: AbortSignal): Promise<readonly AuditedKey[]> {
@@ -129,11 +145,17 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
     const parse = auditRecordParser(topic, options.routing);
     const id = `${topic}/${partition}`;
     const stopped = (): boolean => signal.aborted || !payload.isRunning() || payload.isStale();
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!first || !last) return;
+    const firstOffset = BigInt(first.offset);
+    let entry = partitions.get(id);
+    if (!entry || firstOffset < entry.next) partitions.set(id, (entry = { progress: new PartitionProgress(), next: firstOffset }));
+    // The batch is tracked as one record (its last offset): one callback for all its checks, and
+    // completions that come before the batch is tracked (while it waits for room) are kept.
+    const batch = new BatchChecks();
     for (const message of messages) {
       if (stopped()) return;
-      const offset = BigInt(message.offset);
-      let entry = partitions.get(id);
-      if (!entry || offset < entry.next) partitions.set(id, (entry = { progress: new PartitionProgress(), next: offset }));
       let keys: readonly AuditedKey[] = NO_KEYS;
       let commitMs = 0;
       try {
@@ -155,14 +177,13 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         await payload.heartbeat();
       }
       if (stopped()) return;
-      let done: () => void = NOOP;
-      const checks = keys.length > 0 ? auditor.submit(keys, commitMs, () => done()) : 0;
-      done = entry.progress.track(offset, checks);
-      entry.next = offset + 1n;
+      if (keys.length > 0) batch.scheduled += auditor.submit(keys, commitMs, batch.onCheckDone);
     }
+    const lastOffset = BigInt(last.offset);
+    batch.track(entry.progress, lastOffset);
+    entry.next = lastOffset + 1n;
     // One resolve per batch: the last record read (commits follow the checks, not this).
-    const last = messages.at(-1);
-    if (last) payload.resolveOffset(last.offset);
+    payload.resolveOffset(last.offset);
     await payload.heartbeat();
   };
 
