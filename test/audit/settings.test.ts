@@ -43,11 +43,11 @@ describe('outbox-cache audit settings', () => {
     expect(problems(() => parseAuditConfig({
       AUDIT_DELAYS: '1s,soon', AUDIT_SAMPLE_RATE: '0', KAFKA_GROUP_ID: 'outbox-cache-sink', AUDIT_MAX_PENDING: '5',
       KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', SCHEMA_REGISTRY_URL: 'http://r', REDIS_URL: 'redis://h',
-    }, ['--bogus']))).toEqual(['--bogus', 'AUDIT_DELAYS', 'AUDIT_SAMPLE_RATE', 'AUDIT_MAX_PENDING', 'KAFKA_BROKERS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID', 'KAFKA_TOPICS']);
+    }, ['--bogus']))).toEqual(['--bogus', 'AUDIT_DELAYS', 'AUDIT_SAMPLE_RATE', 'AUDIT_MAX_PENDING', 'KAFKA_BROKERS', 'KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID']);
     expect(problems(() => parseAuditConfig({ ...base, KAFKA_GROUP_ID: 'outbox-cache-sink', KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', AUDIT_DELAYS: '1s,1s' })))
-      .toEqual(['AUDIT_DELAYS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID', 'KAFKA_TOPICS']);
+      .toEqual(['AUDIT_DELAYS', 'KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID']);
     expect(problems(() => parseAuditConfig({ ...base, KAFKA_GROUP_ID: 'outbox-cache-sink', KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', AUDIT_DELAYS: '2m', AUDIT_WINDOW_MS: '60000' })))
-      .toEqual(['AUDIT_WINDOW_MS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID', 'KAFKA_TOPICS']);
+      .toEqual(['KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID', 'AUDIT_WINDOW_MS']);
     // Topics are routed as the sink routes them.
     expect(problems(() => parseAuditConfig({ ...base, KAFKA_TOPICS: 'outbox.event.user,orders', ROUTING_TOPIC_PATTERN: '^(?<aggregateType>orders)$' })))
       .toEqual(['KAFKA_TOPICS']);
