@@ -13,7 +13,7 @@ import { classify } from './check.js';
 import { formatDelay } from './delays.js';
 import type { AuditMetrics } from './metrics.js';
 import { RecentInconsistencies, type InconsistentKey } from './recent.js';
-import { CheckSchedule, type DueCheck } from './schedule.js';
+import { CheckSchedule } from './schedule.js';
 import { SlidingWindow, type WindowStats } from './window.js';
 
 /** A key an event wrote, at the version it wrote. */
@@ -44,6 +44,8 @@ export interface AuditorOptions {
   readonly lateAfterMs?: number;
   /** Most keys per Redis read. Default 500. */
   readonly readBatch?: number;
+  /** Reads in flight at once. Default 4. */
+  readonly readConcurrency?: number;
   /** Sliding window of the nines. Default 300,000. */
   readonly windowMs?: number;
   /** Inconsistencies kept for the report. Default 100. */
@@ -66,12 +68,21 @@ export interface DelaySummary {
   readonly window: WindowStats;
 }
 
+/** What became of an event read: audited, left out by sampling, mapped to no versioned key, unmappable, or dropped for lack of room. */
+export type EventOutcome = 'audited' | 'sampled_out' | 'no_keys' | 'unauditable' | 'dropped';
+
 /** What the auditor has done so far (for metrics, the summary line and the report). */
 export interface AuditSummary {
   readonly delays: readonly DelaySummary[];
   readonly events: number;
+  /** Events by what became of them. */
+  readonly outcomes: Readonly<Record<EventOutcome, number>>;
   readonly inconsistentKeys: number;
   readonly repaired: number;
+  /** Repairs by outcome: tombstone written, or an equal or newer state already there. */
+  readonly repairs: Readonly<Record<'applied' | 'stale', number>>;
+  /** Failed Redis reads (each retried). */
+  readonly readErrors: number;
   /** Checks held now, and the most ever held. */
   readonly scheduled: number;
   readonly maxScheduled: number;
@@ -91,6 +102,8 @@ interface Check {
   readonly target: Target;
   readonly delay: number;
   readonly done: (() => void) | undefined;
+  dueMs: number;
+  late: boolean;
 }
 
 /** See the module comment. Call {@link run} once; submit events while it runs. */
@@ -104,11 +117,14 @@ export class Auditor {
   readonly #random: () => number;
   readonly #maxPending: number;
   readonly #totals: { checks: number; inconsistent: number; late: number }[];
-  #counts = { events: 0, inconsistentKeys: 0, repaired: 0, maxScheduled: 0 };
+  #counts = { events: 0, inconsistentKeys: 0, repaired: 0, maxScheduled: 0, readErrors: 0 };
+  readonly #outcomes: Record<EventOutcome, number> = { audited: 0, sampled_out: 0, no_keys: 0, unauditable: 0, dropped: 0 };
+  readonly #repairs: Record<'applied' | 'stale', number> = { applied: 0, stale: 0 };
   #newestCommitMs: number | undefined;
   #redisOk = true;
   #wake: (() => void) | undefined;
   #sleepUntil = 0;
+  #wakeQueued = false;
   #roomWaiters: (() => void)[] = [];
 
   constructor(options: AuditorOptions) {
@@ -131,38 +147,43 @@ export class Auditor {
    * {@link hasRoom} / {@link waitForRoom}.
    */
   submit(keys: readonly AuditedKey[], commitMs: number, onCheckDone?: () => void): number {
-    const metrics = this.#o.metrics;
     this.#counts.events += 1;
     this.#newestCommitMs = Math.max(this.#newestCommitMs ?? commitMs, commitMs);
     if (keys.length === 0) {
-      metrics?.events.inc({ outcome: 'no_keys' });
+      this.#outcomes.no_keys += 1;
       return 0;
     }
     if (this.#o.sampleRate !== undefined && this.#o.sampleRate < 1 && this.#random() >= this.#o.sampleRate) {
-      metrics?.events.inc({ outcome: 'sampled_out' });
+      this.#outcomes.sampled_out += 1;
       return 0;
     }
-    metrics?.events.inc({ outcome: 'audited' });
+    this.#outcomes.audited += 1;
     const now = this.#now();
     for (const { key, version } of keys) {
       const target: Target = { key, version, commitMs, flagged: false };
-      this.#delays.forEach((delayMs, delay) => {
-        if (this.#schedule.add({ target, delay, done: onCheckDone }, commitMs + delayMs, now) === 'late') {
+      for (let delay = 0; delay < this.#delays.length; delay++) {
+        if (this.#schedule.add({ target, delay, done: onCheckDone, dueMs: commitMs + this.#delays[delay]!, late: false }, now) === 'late') {
           this.#totals[delay]!.late += 1;
-          metrics?.late.inc({ delay: formatDelay(delayMs) });
         }
-      });
+      }
     }
     this.#counts.maxScheduled = Math.max(this.#counts.maxScheduled, this.#schedule.size);
-    // Wake the idle loop only when this event's checks are due before it would wake anyway.
-    if (this.#schedule.readyCount > 0 || commitMs + (this.#delays[0] ?? 0) < this.#sleepUntil) this.#wake?.();
+    // Wake the idle loop only when this event's checks are due before it would wake anyway, and
+    // after the caller's current run of submissions, so that one read carries many keys.
+    if (!this.#wakeQueued && this.#wake && (this.#schedule.readyCount > 0 || commitMs + (this.#delays[0] ?? 0) < this.#sleepUntil)) {
+      this.#wakeQueued = true;
+      setImmediate(() => {
+        this.#wakeQueued = false;
+        this.#wake?.();
+      });
+    }
     return keys.length * this.#delays.length;
   }
 
   /** Counts an event that was read but not audited (`unauditable`: it cannot be mapped; `dropped`: no room). */
   skipped(outcome: 'unauditable' | 'dropped'): void {
     this.#counts.events += 1;
-    this.#o.metrics?.events.inc({ outcome });
+    this.#outcomes[outcome] += 1;
   }
 
   /** True while fewer checks than the bound are held. */
@@ -177,19 +198,30 @@ export class Auditor {
     await Promise.race([room, sleep(timeoutMs, signal)]);
   }
 
-  /** Checks due checks until `signal` aborts; checks not yet done are then abandoned. */
+  /**
+   * Checks due checks until `signal` aborts; checks not yet done are then abandoned. Up to
+   * `readConcurrency` batches are read at once, so Redis round trips overlap.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const batch = this.#o.readBatch ?? 500;
+    const concurrency = this.#o.readConcurrency ?? 4;
+    const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
-      const due = this.#schedule.take(this.#now(), batch);
-      if (due.length > 0) {
-        await this.#check(due, signal);
-        if (this.hasRoom()) for (const waiter of this.#roomWaiters.splice(0)) waiter();
-        continue;
+      if (inFlight.size < concurrency) {
+        const due = this.#schedule.take(this.#now(), batch);
+        if (due.length > 0) {
+          const reading: Promise<void> = this.#check(due, signal).finally(() => {
+            inFlight.delete(reading);
+            if (this.hasRoom()) for (const waiter of this.#roomWaiters.splice(0)) waiter();
+            this.#wake?.();
+          });
+          inFlight.add(reading);
+          continue;
+        }
       }
-      const next = this.#schedule.nextDueMs();
+      const next = inFlight.size < concurrency ? this.#schedule.nextDueMs() : undefined;
       const waitMs = next === undefined ? 1000 : Math.min(1000, Math.max(1, next - this.#now()));
-      this.#sleepUntil = this.#now() + waitMs;
+      this.#sleepUntil = inFlight.size < concurrency ? this.#now() + waitMs : 0;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, waitMs);
         function wake(): void {
@@ -202,6 +234,7 @@ export class Auditor {
       });
       this.#wake = undefined;
     }
+    await Promise.all(inFlight);
     this.#schedule.clear();
     for (const waiter of this.#roomWaiters.splice(0)) waiter();
   }
@@ -212,8 +245,11 @@ export class Auditor {
     return {
       delays: this.#delays.map((delayMs, i) => ({ delay: formatDelay(delayMs), delayMs, ...this.#totals[i]!, window: this.#window.stats(i, now) })),
       events: this.#counts.events,
+      outcomes: { ...this.#outcomes },
       inconsistentKeys: this.#counts.inconsistentKeys,
       repaired: this.#counts.repaired,
+      repairs: { ...this.#repairs },
+      readErrors: this.#counts.readErrors,
       scheduled: this.#schedule.size,
       maxScheduled: this.#counts.maxScheduled,
       lagMs: this.#newestCommitMs === undefined ? undefined : Math.max(0, now - this.#newestCommitMs),
@@ -226,40 +262,36 @@ export class Auditor {
     return this.#recent.list();
   }
 
-  async #check(due: readonly DueCheck<Check>[], signal: AbortSignal): Promise<void> {
-    const { metrics, logger } = this.#o;
+  async #check(due: readonly Check[], signal: AbortSignal): Promise<void> {
+    const { logger } = this.#o;
     // A key due at several delays at once (the auditor is behind) is read once.
     const index = new Map<string, number>();
-    for (const { item } of due) if (!index.has(item.target.key)) index.set(item.target.key, index.size);
+    for (const { target } of due) if (!index.has(target.key)) index.set(target.key, index.size);
     const keys = [...index.keys()];
     let readAt = 0;
     const headers = await retry(async () => {
       readAt = this.#now();
       return this.#o.reader.readHeaders(keys);
     }, {
-      ...this.#o.retry, signal,
+      // A read changes nothing: any failure is worth another attempt.
+      ...this.#o.retry, signal, shouldRetry: () => true,
       onRetry: (err, attempt, delayMs) => {
         this.#redisOk = false;
-        metrics?.readErrors.inc();
+        this.#counts.readErrors += 1;
         logger.warn({ attempt, delayMs, err: errorMessage(err) }, 'redis read failed; retrying');
       },
-    }).catch((err: unknown) => {
-      if (signal.aborted) return undefined;
-      throw err;
-    });
+    }).catch(() => undefined);
+    // Only an abort ends the retries: the checks are abandoned with the run.
     if (!headers) return;
     this.#redisOk = true;
     const repairs = new Map<string, { target: Target; found: InconsistentKey }>();
-    for (const { item } of due) {
-      const { target, delay } = item;
+    for (const { target, delay } of due) {
       const delayMs = this.#delays[delay]!;
       const outcome = classify(target.version, headers[index.get(target.key)!], target.commitMs, readAt);
       const inconsistent = outcome.result === 'inconsistent';
       const label = formatDelay(delayMs);
       this.#totals[delay]!.checks += 1;
       this.#window.record(delay, inconsistent, readAt);
-      metrics?.checks.inc({ delay: label, result: outcome.result });
-      metrics?.checkLagSeconds.observe({ delay: label }, outcome.lagMs / 1000);
       if (!inconsistent) continue;
       this.#totals[delay]!.inconsistent += 1;
       const found: InconsistentKey = {
@@ -272,13 +304,12 @@ export class Auditor {
       if (!target.flagged) {
         target.flagged = true;
         this.#counts.inconsistentKeys += 1;
-        metrics?.inconsistentKeys.inc();
       }
       const pending = repairs.get(target.key);
       if (!pending || pending.target.version < target.version) repairs.set(target.key, { target, found });
     }
     if (this.#o.repair && repairs.size > 0) await this.#repair([...repairs.values()], signal);
-    for (const { item } of due) item.done?.();
+    for (const check of due) check.done?.();
   }
 
   async #repair(items: readonly { target: Target; found: InconsistentKey }[], signal: AbortSignal): Promise<void> {
@@ -292,7 +323,7 @@ export class Auditor {
     });
     outcomes?.forEach((outcome, i) => {
       const { target, found } = items[i]!;
-      this.#o.metrics?.repairs.inc({ outcome });
+      this.#repairs[outcome] += 1;
       if (outcome === 'applied') {
         found.repaired = true;
         this.#counts.repaired += 1;

@@ -9,8 +9,11 @@ import type { EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage, isRetriable } from '../errors.js';
 import type { Logger } from '../ops/logger.js';
 import { retry, sleep } from '../retry.js';
+import type { Routing } from '../sink/routing.js';
 import { matchTopics } from '../sink/topic-discovery.js';
-import type { Auditor } from './auditor.js';
+import { installRecordBatchDecoder } from '../sink/kafkajs-record-decoder.js';
+import type { OutboxEvent } from '../outbox/event.js';
+import type { AuditedKey, Auditor } from './auditor.js';
 import type { KeyMapper } from './keys.js';
 import { PartitionProgress } from './offsets.js';
 import { auditRecordParser } from './routing.js';
@@ -24,6 +27,8 @@ export interface AuditConsumerOptions {
   readonly fromBeginning: boolean;
   readonly auditor: Auditor;
   readonly keys: KeyMapper;
+  /** The sink's routing (topic → aggregate type). Default `outbox.event.<type>`. */
+  readonly routing?: Routing;
   readonly logger: Logger;
   /** Aborting stops consuming; done checks are committed, the others are read again after a restart. */
   readonly signal: AbortSignal;
@@ -51,6 +56,33 @@ export interface RunningAuditConsumer {
   readonly done: Promise<void>;
 }
 
+const NO_KEYS: readonly AuditedKey[] = Object.freeze([]);
+
+/** The checks of one fetched batch, counted until the batch is tracked as one record. */
+class BatchChecks {
+  scheduled = 0;
+  #finished = 0;
+  #done: (() => void) | undefined;
+  readonly onCheckDone = (): void => {
+    if (this.#done) this.#done();
+    else this.#finished += 1;
+  };
+
+  /** Tracks the batch under `offset` and passes on the checks already finished. */
+  track(progress: PartitionProgress, offset: bigint): void {
+    this.#done = progress.track(offset, this.scheduled);
+    for (; this.#finished > 0; this.#finished--) this.#done();
+  }
+}
+
+/** The keys of an event whose schema must be fetched first, retrying while the registry is unreachable. */
+function mapWithRetry(event: OutboxEvent, topic: string, options: AuditConsumerOptions, signal: AbortSignal): Promise<readonly AuditedKey[]> {
+  return retry(async () => options.keys(event, topic), {
+    ...options.retry, signal,
+    onRetry: (err) => options.logger.warn({ aggregateType: event.aggregateType, err: errorMessage(err) }, 'registry unavailable; retrying'),
+  });
+}
+
 interface Progress {
   readonly progress: PartitionProgress;
   /** The offset after the last record tracked: an older one means the partition is read again. */
@@ -60,6 +92,8 @@ interface Progress {
 /** Connects, subscribes and starts consuming; resolves once consumption has started. */
 export async function startAuditConsumer(options: AuditConsumerOptions): Promise<RunningAuditConsumer> {
   const { kafka, auditor, logger, signal } = options;
+  // The sink's allocation-light record batch decoder (process-wide, as the sink installs it).
+  installRecordBatchDecoder(true);
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId: options.groupId, sessionTimeout, heartbeatInterval: Math.min(3000, Math.floor(sessionTimeout / 3)), maxWaitTimeInMs: 1000,
@@ -108,25 +142,29 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
 
   const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { topic, partition, messages } = payload.batch;
-    const parse = auditRecordParser(topic);
+    const parse = auditRecordParser(topic, options.routing);
     const id = `${topic}/${partition}`;
     const stopped = (): boolean => signal.aborted || !payload.isRunning() || payload.isStale();
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!first || !last) return;
+    const firstOffset = BigInt(first.offset);
+    let entry = partitions.get(id);
+    if (!entry || firstOffset < entry.next) partitions.set(id, (entry = { progress: new PartitionProgress(), next: firstOffset }));
+    // The batch is tracked as one record (its last offset): one callback for all its checks, and
+    // completions that come before the batch is tracked (while it waits for room) are kept.
+    const batch = new BatchChecks();
     for (const message of messages) {
       if (stopped()) return;
-      const offset = BigInt(message.offset);
-      let entry = partitions.get(id);
-      if (!entry || offset < entry.next) partitions.set(id, (entry = { progress: new PartitionProgress(), next: offset }));
-      let keys: readonly { key: string; version: bigint }[] = [];
+      let keys: readonly AuditedKey[] = NO_KEYS;
       let commitMs = 0;
       try {
         const parsed = parse(message);
         if (parsed.kind === 'event') {
-          const event = parsed.event;
-          commitMs = event.occurredAtMs;
-          keys = await retry(async () => options.keys(event), {
-            ...options.retry, signal,
-            onRetry: (err) => logger.warn({ topic, partition, offset: message.offset, err: errorMessage(err) }, 'registry unavailable; retrying'),
-          });
+          commitMs = parsed.event.occurredAtMs;
+          // Nearly always synchronous (schema already known): no promise per record.
+          const mapped = options.keys(parsed.event, topic);
+          keys = Array.isArray(mapped) ? mapped : await mapWithRetry(parsed.event, topic, options, signal);
         }
       } catch (err) {
         if (stopped()) return;
@@ -139,12 +177,13 @@ export async function startAuditConsumer(options: AuditConsumerOptions): Promise
         await payload.heartbeat();
       }
       if (stopped()) return;
-      let done: () => void = () => {};
-      const checks = keys.length > 0 ? auditor.submit(keys, commitMs, () => done()) : 0;
-      done = entry.progress.track(offset, checks);
-      entry.next = offset + 1n;
-      payload.resolveOffset(message.offset);
+      if (keys.length > 0) batch.scheduled += auditor.submit(keys, commitMs, batch.onCheckDone);
     }
+    const lastOffset = BigInt(last.offset);
+    batch.track(entry.progress, lastOffset);
+    entry.next = lastOffset + 1n;
+    // One resolve per batch: the last record read (commits follow the checks, not this).
+    payload.resolveOffset(last.offset);
     await payload.heartbeat();
   };
 

@@ -10,6 +10,7 @@ import { createRedisClient, kafkaClientConfig } from '../ops/clients.js';
 import { startOpsServer } from '../ops/http-server.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { loadMappingModule } from '../sink/mapping-loader.js';
+import { createRouting } from '../sink/routing.js';
 import { startAuditConsumer } from './consumer.js';
 import { createKeyMapper } from './keys.js';
 import { startAuditSession, type AuditSession } from './session.js';
@@ -38,7 +39,7 @@ export async function runAuditFromConfig(config: AuditConfig, options: RunAuditO
     url: config.registryUrl,
     auth: config.registryUser && config.registryPassword ? { username: config.registryUser, password: config.registryPassword } : undefined,
   });
-  const keys = createKeyMapper(new AvroCodec({ registry }), { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings });
+  const keys = createKeyMapper(new AvroCodec({ registry }), { keyPrefix: config.keyPrefix, namespaces: config.namespaces, mappings }, config.subjectStrategy);
   let ready = (): boolean => false;
   let healthy = (): boolean => true;
   const ops = await startOpsServer({
@@ -50,7 +51,7 @@ export async function runAuditFromConfig(config: AuditConfig, options: RunAuditO
     const consumer = await startAuditConsumer({
       kafka: new Kafka(kafkaClientConfig(config, logger)),
       groupId: config.groupId, topics: auditTopics(config), fromBeginning: config.fromBeginning,
-      auditor: session.auditor, keys, logger, signal: options.signal,
+      auditor: session.auditor, keys, routing: createRouting(config.routingPattern, config.subjectStrategy), logger, signal: options.signal,
       sessionTimeoutMs: config.sessionTimeoutMs, fetchMaxBytes: config.fetchMaxBytes, fetchMaxBytesPerPartition: config.fetchMaxBytesPerPartition,
       partitionConcurrency: config.concurrency, topicRefreshMs: config.topicRefreshMs, retry: { maxDelayMs: config.retryMaxDelayMs },
     });

@@ -6,7 +6,7 @@
  */
 export { classify, nines, type CheckOutcome, type CheckResult, type FoundState } from './check.js';
 export { Auditor, type AuditedKey, type AuditorOptions, type AuditSummary, type DelaySummary, type HeaderReader } from './auditor.js';
-export { CheckSchedule, type CheckScheduleOptions, type DueCheck } from './schedule.js';
+export { CheckSchedule, type CheckScheduleOptions, type Scheduled } from './schedule.js';
 export { SlidingWindow, type WindowStats } from './window.js';
 export { PartitionProgress } from './offsets.js';
 export type { InconsistentKey } from './recent.js';

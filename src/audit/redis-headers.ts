@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { GuardRedis } from '../cache/guard-scripts.js';
 import { keySlot } from '../cache/key-slot.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, guardedCall } from '../cache/redis-calls.js';
+import { ScriptError } from '../errors.js';
 import type { HeaderReader } from './auditor.js';
 
 /** State byte + 19 digits + ':' : the header never extends past byte 20. */
@@ -14,7 +15,7 @@ const HEADER_LAST_BYTE = 20;
 const SCRIPT = readFileSync(new URL('./lua/readHeaders-n.lua', import.meta.url), 'utf8');
 
 interface ReadHeadersCommand {
-  outboxCacheReadHeadersBuffer(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<Buffer[]>;
+  outboxCacheReadHeadersBuffer(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<Buffer>;
 }
 
 /** {@link HeaderReader} over an ioredis client (single node or Cluster). */
@@ -41,7 +42,7 @@ export class RedisHeaderReader implements HeaderReader {
       const chunk = indexes.map((i) => keys[i]!);
       const reply = await guardedCall(`read ${chunk.length} key header(s) starting at '${chunk[0]}'`, this.#timeoutMs, () =>
         this.#redis.outboxCacheReadHeadersBuffer(chunk.length, ...chunk, HEADER_LAST_BYTE));
-      indexes.forEach((keyIndex, j) => (out[keyIndex] = reply[j] ?? null));
+      unpack(reply, indexes, out, chunk[0] ?? '');
     }));
     return out;
   }
@@ -59,5 +60,18 @@ export class RedisHeaderReader implements HeaderReader {
       for (let start = 0; start < group.length; start += this.#maxKeysPerCall) out.push(group.slice(start, start + this.#maxKeysPerCall));
     }
     return out;
+  }
+}
+
+/** Splits the script's packed reply (length byte + bytes, per key) into `out` at `indexes`. */
+function unpack(reply: Buffer, indexes: readonly number[], out: (Buffer | null)[], firstKey: string): void {
+  let pos = 0;
+  for (const keyIndex of indexes) {
+    const length = reply[pos];
+    if (length === undefined || pos + 1 + length > reply.length) {
+      throw new ScriptError(`read key headers starting at '${firstKey}': unexpected reply from Redis`, { code: 'REDIS_REPLY_INVALID' });
+    }
+    out[keyIndex] = length === 0 ? null : reply.subarray(pos + 1, pos + 1 + length);
+    pos += 1 + length;
   }
 }

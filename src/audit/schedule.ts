@@ -7,11 +7,15 @@
  * than `lateAfterMs` ago are marked late. The caller bounds the total with {@link size}.
  */
 
-/** A check taken from the schedule, with whether it was added already overdue by the late bound. */
-export interface DueCheck<T> {
-  readonly item: T;
-  readonly dueMs: number;
-  readonly late: boolean;
+/**
+ * What the schedule holds: the caller's own check object, carrying its due time and the late
+ * mark the schedule sets (one object per check, no wrapper: the wheel may hold many).
+ */
+export interface Scheduled {
+  /** Due time, ms; {@link CheckSchedule.add} may bring it back to the horizon. */
+  dueMs: number;
+  /** Set by {@link CheckSchedule.add}: overdue by more than the late bound when added. */
+  late: boolean;
 }
 
 /** Options of {@link CheckSchedule}; durations in ms. */
@@ -24,20 +28,14 @@ export interface CheckScheduleOptions {
   readonly lateAfterMs: number;
 }
 
-interface Entry<T> {
-  readonly item: T;
-  readonly dueMs: number;
-  readonly late: boolean;
-}
-
 /** Timing wheel of checks; see the module comment. */
-export class CheckSchedule<T> {
+export class CheckSchedule<T extends Scheduled> {
   readonly #tickMs: number;
   readonly #lateAfterMs: number;
-  readonly #slots: Entry<T>[][];
+  readonly #slots: T[][];
   /** Ticks before this one have been moved to the ready queue. */
   #cursor: number | undefined;
-  #ready: Entry<T>[] = [];
+  #ready: T[] = [];
   #readyHead = 0;
   #inWheel = 0;
 
@@ -58,26 +56,28 @@ export class CheckSchedule<T> {
   }
 
   /**
-   * Adds a check due at `dueMs`. A due time further ahead than the horizon (a commit time in the
-   * future, from clock skew) is brought back to `nowMs + horizonMs`. Returns where it went.
+   * Adds a check due at `item.dueMs`. A due time further ahead than the horizon (a commit time in
+   * the future, from clock skew) is brought back to `nowMs + horizonMs`. Returns where it went.
    */
-  add(item: T, dueMs: number, nowMs: number): 'scheduled' | 'ready' | 'late' {
+  add(item: T, nowMs: number): 'scheduled' | 'ready' | 'late' {
     this.#advance(nowMs);
     const cursor = this.#cursor ?? 0;
-    const due = Math.min(dueMs, nowMs + (this.#slots.length - 2) * this.#tickMs);
+    const due = Math.min(item.dueMs, nowMs + (this.#slots.length - 2) * this.#tickMs);
+    item.dueMs = due;
     const tick = Math.floor(due / this.#tickMs);
     if (tick < cursor) {
-      const late = nowMs - due > this.#lateAfterMs;
-      this.#ready.push({ item, dueMs: due, late });
-      return late ? 'late' : 'ready';
+      item.late = nowMs - due > this.#lateAfterMs;
+      this.#ready.push(item);
+      return item.late ? 'late' : 'ready';
     }
-    this.#slots[tick % this.#slots.length]!.push({ item, dueMs: due, late: false });
+    item.late = false;
+    this.#slots[tick % this.#slots.length]!.push(item);
     this.#inWheel += 1;
     return 'scheduled';
   }
 
   /** Takes up to `max` checks due by `nowMs`, oldest tick first. */
-  take(nowMs: number, max: number): DueCheck<T>[] {
+  take(nowMs: number, max: number): T[] {
     this.#advance(nowMs);
     const end = Math.min(this.#ready.length, this.#readyHead + max);
     const out = this.#ready.slice(this.#readyHead, end);

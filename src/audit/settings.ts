@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { fields, parseSettingsWith, setting, type Setting, type SettingsValue } from '../config/settings.js';
 import {
-  DEFAULT_TOPIC_PATTERN, SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems,
+  SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems, subscriptionPattern,
 } from '../config/sink.js';
+import { createRouting, unroutableTopics } from '../sink/routing.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { parseDuration } from '../cli/commands/outbox-purge.js';
 
@@ -54,6 +55,8 @@ export const AUDIT_SETTINGS = {
   topics: SINK_SETTINGS.topics,
   topicPattern: SINK_SETTINGS.topicPattern,
   topicRefreshMs: SINK_SETTINGS.topicRefreshMs,
+  routingPattern: SINK_SETTINGS.routingPattern,
+  subjectStrategy: SINK_SETTINGS.subjectStrategy,
   fromBeginning: SINK_SETTINGS.fromBeginning,
   sessionTimeoutMs: SINK_SETTINGS.sessionTimeoutMs,
   fetchMaxBytes: SINK_SETTINGS.fetchMaxBytes,
@@ -106,19 +109,24 @@ export type EmbeddedAuditConfig = SettingsValue<typeof EMBEDDED_AUDIT_SETTINGS>;
 /** Parses `outbox-cache audit`'s settings; one ConfigError lists every problem. */
 export function parseAuditConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[] = []): AuditConfig {
   return parseSettingsWith(AUDIT_SETTINGS, env, argv, (c) => {
-    const problems: ConfigProblem[] = [...checkProblems(c)];
+    // The shared settings first: a check that reads a setting that did not parse ends the checks.
+    const problems: ConfigProblem[] = [];
     if (c.topics && c.topicPattern) problems.push({ setting: 'KAFKA_TOPICS', message: 'set KAFKA_TOPICS or KAFKA_TOPIC_PATTERN, not both' });
+    problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
+    for (const u of unroutableTopics(c.topics ?? [], createRouting(c.routingPattern, c.subjectStrategy))) {
+      problems.push({ setting: 'KAFKA_TOPICS', message: `${u.reason} (ROUTING_TOPIC_PATTERN)` });
+    }
     if (c.groupId === SINK_SETTINGS.groupId.schema.parse(undefined)) {
       problems.push({ setting: 'KAFKA_GROUP_ID', message: 'must not be the sink\'s default group: the auditor needs a consumer group of its own' });
     }
-    problems.push(...kafkaSecurityProblems(c), ...registryAuthProblems(c), ...redisUrlProblems(c), ...cacheTtlProblems(c));
+    problems.push(...checkProblems(c));
     return problems;
   });
 }
 
 /** The topics `outbox-cache audit` subscribes to, as the sink would. */
-export function auditTopics(c: Pick<AuditConfig, 'topics' | 'topicPattern'>): (string | RegExp)[] {
-  return c.topics ? [...c.topics] : [new RegExp(c.topicPattern ?? DEFAULT_TOPIC_PATTERN)];
+export function auditTopics(c: Pick<AuditConfig, 'topics' | 'topicPattern' | 'routingPattern'>): (string | RegExp)[] {
+  return c.topics ? [...c.topics] : [new RegExp(subscriptionPattern(c))];
 }
 
 /** Parses the AUDIT_* settings of `outbox-cache run` (its other settings are the relay's). */
@@ -127,6 +135,8 @@ export function parseEmbeddedAuditConfig(env: Readonly<Record<string, string | u
 }
 
 function checkProblems(c: Pick<AuditConfig, 'windowMs'> & { readonly delays?: readonly number[] }): ConfigProblem[] {
+  // Settings that did not parse are absent (and reported already): check only what parsed.
+  if (!('delays' in c) || !('windowMs' in c)) return [];
   const longest = c.delays?.at(-1) ?? 0;
   return longest > 0 && c.windowMs < longest ? [{ setting: 'AUDIT_WINDOW_MS', message: 'must be at least the longest delay' }] : [];
 }

@@ -66,7 +66,7 @@ function parsePartially<S extends Record<string, Setting<unknown>>>(
   table: S,
   env: Readonly<Record<string, string | undefined>>,
   argv: readonly string[],
-): { value: Record<string, unknown>; problems: ConfigProblem[]; failed: Set<string> } {
+): { value: Record<string, unknown>; problems: ConfigProblem[]; failed: Set<string>; failedKeys: Set<string> } {
   const { flags, problems } = parseFlags(argv);
   const known = new Set(Object.values(table).map((s) => s.flag));
   for (const flag of flags.keys()) {
@@ -74,6 +74,7 @@ function parsePartially<S extends Record<string, Setting<unknown>>>(
   }
   const out: Record<string, unknown> = {};
   const failed = new Set<string>();
+  const failedKeys = new Set<string>();
   for (const [name, def] of Object.entries(table)) {
     const fromFlag = flags.get(def.flag);
     const raw = fromFlag ?? emptyAsUnset(env[def.env]);
@@ -84,20 +85,21 @@ function parsePartially<S extends Record<string, Setting<unknown>>>(
     }
     const where = fromFlag !== undefined ? `--${def.flag}` : def.env;
     failed.add(def.env).add(`--${def.flag}`);
+    failedKeys.add(name);
     for (const issue of result.error.issues) {
       const shown = raw === undefined ? '' : def.secret ? ' (value hidden)' : ` (got ${JSON.stringify(raw)})`;
       problems.push({ setting: where, message: `${issue.message}${shown}` });
     }
   }
-  return { value: out, problems, failed };
+  return { value: out, problems, failed, failedKeys };
 }
 
 /**
  * {@link parseSettings}, then `crossChecks` on the result (problems that involve several
  * settings); every problem of both steps is reported in one ConfigError. The cross-checks also
- * run when some settings are invalid, on the settings that parsed (the invalid ones absent), so a
- * bad value never hides a missing one; a cross-check problem about a setting already reported
- * invalid is left out.
+ * run when some settings are invalid, on the settings that parsed, so a bad value never hides a
+ * missing one; a check stops where it reads an invalid setting, and a cross-check problem about a
+ * setting already reported invalid is left out.
  */
 export function parseSettingsWith<S extends Record<string, Setting<unknown>>>(
   table: S,
@@ -105,18 +107,28 @@ export function parseSettingsWith<S extends Record<string, Setting<unknown>>>(
   argv: readonly string[],
   crossChecks: (value: SettingsValue<S>) => ConfigProblem[],
 ): SettingsValue<S> {
-  const { value, problems, failed } = parsePartially(table, env, argv);
+  const { value, problems, failed, failedKeys } = parsePartially(table, env, argv);
+  // The checks see the settings that parsed; reading one that did not ends them (a check that
+  // depends on it would only guess), and its own problem is reported already.
+  const partial = new Proxy(value, {
+    get(target, prop) {
+      if (typeof prop === 'string' && failedKeys.has(prop)) throw new UnparsedSetting();
+      return Reflect.get(target, prop) as unknown;
+    },
+  });
   let cross: ConfigProblem[] = [];
   try {
-    cross = crossChecks(value as SettingsValue<S>);
+    cross = crossChecks(partial as SettingsValue<S>);
   } catch (err) {
-    // A check that needs a setting that did not parse; that setting is reported already.
-    if (problems.length === 0) throw err;
+    if (!(err instanceof UnparsedSetting)) throw err;
   }
   problems.push(...cross.filter((p) => !failed.has(p.setting)));
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(value) as SettingsValue<S>;
 }
+
+/** Thrown to a cross-check that reads a setting that did not parse. */
+class UnparsedSetting extends Error {}
 
 function splitList(text: string): string[] {
   return text.split(',').map((x) => x.trim()).filter((x) => x !== '');

@@ -6,6 +6,8 @@ import { PartitionProgress } from '../../src/audit/offsets.js';
 import { CheckSchedule } from '../../src/audit/schedule.js';
 import { SlidingWindow } from '../../src/audit/window.js';
 
+/** A check for the schedule tests: a name and its due time. */
+const c = (name: string | number, dueMs: number) => ({ name, dueMs, late: false });
 const raw = (text: string): Buffer => Buffer.from(text, 'latin1');
 const header = (text: string): Buffer => raw(text).subarray(0, 21);
 
@@ -47,41 +49,41 @@ describe('nines', () => {
 
 describe('CheckSchedule', () => {
   it('never gives a check before its due time, and at most one tick after', () => {
-    const schedule = new CheckSchedule<string>({ horizonMs: 1000, tickMs: 10, lateAfterMs: 5000 });
-    expect(schedule.add('a', 1_000_250, 1_000_000)).toBe('scheduled');
-    expect(schedule.add('b', 1_000_100, 1_000_000)).toBe('scheduled');
+    const schedule = new CheckSchedule<ReturnType<typeof c>>({ horizonMs: 1000, tickMs: 10, lateAfterMs: 5000 });
+    expect(schedule.add(c('a', 1_000_250), 1_000_000)).toBe('scheduled');
+    expect(schedule.add(c('b', 1_000_100), 1_000_000)).toBe('scheduled');
     expect(schedule.take(1_000_099, 10)).toEqual([]);
     expect(schedule.take(1_000_105, 10)).toEqual([]);
-    expect(schedule.take(1_000_110, 10).map((c) => c.item)).toEqual(['b']);
+    expect(schedule.take(1_000_110, 10).map((x) => x.name)).toEqual(['b']);
     expect(schedule.take(1_000_259, 10)).toEqual([]);
-    expect(schedule.take(1_000_260, 10).map((c) => c.item)).toEqual(['a']);
+    expect(schedule.take(1_000_260, 10).map((x) => x.name)).toEqual(['a']);
     expect(schedule.size).toBe(0);
   });
 
   it('makes overdue checks ready at once and marks those overdue past the bound as late', () => {
-    const schedule = new CheckSchedule<string>({ horizonMs: 60_000, tickMs: 50, lateAfterMs: 10_000 });
+    const schedule = new CheckSchedule<ReturnType<typeof c>>({ horizonMs: 60_000, tickMs: 50, lateAfterMs: 10_000 });
     schedule.take(100_000, 1);
-    expect(schedule.add('recent', 95_000, 100_000)).toBe('ready');
-    expect(schedule.add('old', 1_000, 100_000)).toBe('late');
+    expect(schedule.add(c('recent', 95_000), 100_000)).toBe('ready');
+    expect(schedule.add(c('old', 1_000), 100_000)).toBe('late');
     expect(schedule.size).toBe(2);
-    expect(schedule.take(100_000, 1)).toEqual([{ item: 'recent', dueMs: 95_000, late: false }]);
-    expect(schedule.take(100_000, 5)).toEqual([{ item: 'old', dueMs: 1_000, late: true }]);
+    expect(schedule.take(100_000, 1)).toEqual([{ name: 'recent', dueMs: 95_000, late: false }]);
+    expect(schedule.take(100_000, 5)).toEqual([{ name: 'old', dueMs: 1_000, late: true }]);
   });
 
   it('brings a due time beyond the horizon (clock skew) back to now + horizon, and survives a jump of many turns', () => {
-    const schedule = new CheckSchedule<number>({ horizonMs: 1000, tickMs: 100, lateAfterMs: 1000 });
-    schedule.add(1, 10_000_000, 0);
+    const schedule = new CheckSchedule<ReturnType<typeof c>>({ horizonMs: 1000, tickMs: 100, lateAfterMs: 1000 });
+    schedule.add(c(1, 10_000_000), 0);
     expect(schedule.nextDueMs()).toBe(1100);
     expect(schedule.take(999, 10)).toEqual([]);
-    for (let i = 0; i < 50; i++) schedule.add(i, 500 + i * 10, 0);
+    for (let i = 0; i < 50; i++) schedule.add(c(i, 500 + i * 10), 0);
     expect(schedule.take(1_000_000, 1000)).toHaveLength(51);
     expect(schedule.size).toBe(0);
     expect(schedule.nextDueMs()).toBeUndefined();
   });
 
   it('holds only what was added: size counts the wheel and the ready queue, clear empties both', () => {
-    const schedule = new CheckSchedule<number>({ horizonMs: 10_000, tickMs: 50, lateAfterMs: 1000 });
-    for (let i = 0; i < 1000; i++) schedule.add(i, i % 2 ? 0 : 20_000 + i, 20_000);
+    const schedule = new CheckSchedule<ReturnType<typeof c>>({ horizonMs: 10_000, tickMs: 50, lateAfterMs: 1000 });
+    for (let i = 0; i < 1000; i++) schedule.add(c(i, i % 2 ? 0 : 20_000 + i), 20_000);
     expect(schedule.size).toBe(1000);
     expect(schedule.readyCount).toBe(500);
     expect(schedule.clear()).toBe(1000);

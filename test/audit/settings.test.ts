@@ -34,7 +34,7 @@ describe('outbox-cache audit settings', () => {
     expect(config).toMatchObject({
       delays: [1000, 10_000, 60_000], groupId: 'outbox-cache-audit', sampleRate: 1, repair: false, keyPrefix: 'app:', mappingModule: 'm.js', metricsPort: 9465,
     });
-    expect(auditTopics(config)).toEqual([/^outbox\.event\.[A-Za-z0-9_]+$/]);
+    expect(auditTopics(config)).toEqual([/^outbox\.event\.(?<aggregateType>[A-Za-z0-9_]+)$/]);
     expect(parseAuditConfig({ ...base }, ['--delays', '60s,500ms,2m', '--repair', '--sample-rate', '0.25']))
       .toMatchObject({ delays: [500, 60_000, 120_000], repair: true, sampleRate: 0.25 });
   });
@@ -43,11 +43,14 @@ describe('outbox-cache audit settings', () => {
     expect(problems(() => parseAuditConfig({
       AUDIT_DELAYS: '1s,soon', AUDIT_SAMPLE_RATE: '0', KAFKA_GROUP_ID: 'outbox-cache-sink', AUDIT_MAX_PENDING: '5',
       KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', SCHEMA_REGISTRY_URL: 'http://r', REDIS_URL: 'redis://h',
-    }, ['--bogus']))).toEqual(['--bogus', 'AUDIT_DELAYS', 'AUDIT_SAMPLE_RATE', 'AUDIT_MAX_PENDING', 'KAFKA_BROKERS']);
+    }, ['--bogus']))).toEqual(['--bogus', 'AUDIT_DELAYS', 'AUDIT_SAMPLE_RATE', 'AUDIT_MAX_PENDING', 'KAFKA_BROKERS', 'KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID']);
     expect(problems(() => parseAuditConfig({ ...base, KAFKA_GROUP_ID: 'outbox-cache-sink', KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', AUDIT_DELAYS: '1s,1s' })))
-      .toEqual(['AUDIT_DELAYS']);
+      .toEqual(['AUDIT_DELAYS', 'KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID']);
     expect(problems(() => parseAuditConfig({ ...base, KAFKA_GROUP_ID: 'outbox-cache-sink', KAFKA_TOPICS: 'a', KAFKA_TOPIC_PATTERN: 'b', AUDIT_DELAYS: '2m', AUDIT_WINDOW_MS: '60000' })))
-      .toEqual(['AUDIT_WINDOW_MS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID']);
+      .toEqual(['KAFKA_TOPICS', 'KAFKA_TOPICS', 'KAFKA_GROUP_ID', 'AUDIT_WINDOW_MS']);
+    // Topics are routed as the sink routes them.
+    expect(problems(() => parseAuditConfig({ ...base, KAFKA_TOPICS: 'outbox.event.user,orders', ROUTING_TOPIC_PATTERN: '^(?<aggregateType>orders)$' })))
+      .toEqual(['KAFKA_TOPICS']);
   });
 
   it('exits 2 from the command line, listing the problems', async () => {

@@ -111,7 +111,7 @@ describe('connectors apply, usage and configuration', () => {
     [[], /expected <file\.json>, got 0 argument/],
     [[FILE, 'extra'], /expected <file\.json>, got 2 argument/],
     [[FILE, '--timeout', 'soon'], /--timeout: 'soon' is not a duration/],
-    [[FILE, '--bogus'], /Unknown option '--bogus'/],
+    [[FILE, '--bogus'], /--bogus: unknown option/],
     [['connectors/does-not-exist.json'], /connectors\/does-not-exist\.json: cannot read/],
     [[FILE, '--connect-url', 'ftp://connect:8083'], /must be http or https/],
   ])('%j exits 2', async (argv, message) => {
