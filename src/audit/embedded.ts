@@ -10,7 +10,6 @@ import { AvroCodec } from '../codec/codec.js';
 import { SchemaRegistryClient } from '../codec/registry-client.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { createRedisClient, type RedisClientSettings } from '../ops/clients.js';
-import { startOpsServer, type OpsServer } from '../ops/http-server.js';
 import type { Logger } from '../ops/logger.js';
 import type { OutboxEvent } from '../outbox/event.js';
 import { loadMappingModule } from '../sink/mapping-loader.js';
@@ -37,8 +36,6 @@ export interface RelaySettingsForAudit extends Partial<RedisClientSettings> {
 /** A running embedded audit. */
 export interface EmbeddedAudit {
   readonly session: AuditSession;
-  /** Port of its ops server (undefined when it shares the caller's registry). */
-  readonly port: number | undefined;
   /** The relay's applied-batch callback: schedules the checks of `batch.events` (commit time = occurredAtMs). */
   readonly onBatchApplied: (batch: { readonly events: readonly OutboxEvent[] }) => void;
   /** Stops checking, writes the final summary and report, closes its clients. */
@@ -48,8 +45,8 @@ export interface EmbeddedAudit {
 /** Options of {@link startEmbeddedAudit}. */
 export interface EmbeddedAuditOptions {
   readonly logger: Logger;
-  /** Add the metrics to this registry and serve nothing (the caller serves /metrics); default: own server on METRICS_PORT. */
-  readonly registry?: Registry;
+  /** The registry the audit's metrics join; the caller serves it (the relay's /metrics). */
+  readonly registry: Registry;
 }
 
 /**
@@ -75,26 +72,13 @@ export async function startEmbeddedAudit(
       auth: relay.registryUser && relay.registryPassword ? { username: relay.registryUser, password: relay.registryPassword } : undefined,
     }),
   }), { keyPrefix: relay.keyPrefix, namespaces: relay.namespaces, mappings });
-  let ops: OpsServer | undefined;
-  try {
-    if (!options.registry) {
-      ops = await startOpsServer({ registry: session.metrics.registry, port: config.metricsPort, host: config.metricsHost, ready: () => session.auditor.summary().redisOk });
-      logger.info({ port: ops.port }, 'audit ops server listening (/metrics, /healthz, /readyz)');
-    }
-  } catch (err) {
-    await session.stop();
-    redis.disconnect();
-    throw err;
-  }
   return {
     session,
-    port: ops?.port,
     onBatchApplied: (batch) => {
       for (const event of batch.events) submitEvent(session, keys, event, logger);
     },
     async stop() {
       await session.stop();
-      await ops?.close();
       redis.disconnect();
     },
   };

@@ -17,7 +17,7 @@ import type { EmbeddedAuditConfig } from './settings.js';
 
 /** What a session needs: the validated AUDIT_* settings, Redis, and the guard's TTLs for repairs. */
 export interface AuditSessionOptions {
-  readonly config: Omit<EmbeddedAuditConfig, 'metricsPort' | 'metricsHost' | 'delays'> & { readonly delays: readonly number[] };
+  readonly config: Omit<EmbeddedAuditConfig, 'delays'> & { readonly delays: readonly number[] };
   readonly redis: GuardRedis;
   readonly ttl: { readonly entryTtlMs?: number; readonly negativeTtlMs?: number; readonly tombstoneTtlMs?: number };
   readonly logger: Logger;

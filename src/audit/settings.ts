@@ -91,13 +91,11 @@ export const AUDIT_SETTINGS = {
 } as const;
 
 /**
- * The settings `outbox-cache run` adds for its embedded audit: the AUDIT_* settings and the port
- * its metrics are served on (the sink's METRICS_PORT / METRICS_HOST).
+ * The settings `outbox-cache run` adds for its embedded audit: the AUDIT_* settings. Its metrics
+ * are served with the relay's, on the relay's METRICS_PORT.
  */
 export const EMBEDDED_AUDIT_SETTINGS = {
   ...AUDIT_CHECK_SETTINGS,
-  metricsPort: SINK_SETTINGS.metricsPort,
-  metricsHost: SINK_SETTINGS.metricsHost,
 } as const;
 
 /** The validated `outbox-cache audit` configuration. */

@@ -29,6 +29,8 @@ export interface RunRelayOptions {
   readonly logger?: Logger;
   /** Called once the binlog stream is open (e.g. to start writers that must not be missed). */
   readonly onStarted?: (relay: Relay) => void;
+  /** The relay's metrics, e.g. on a registry an embedded auditor adds its own to. Default: new ones. */
+  readonly metrics?: RelayMetrics;
   /** Called once the ops server listens, with its port (useful with METRICS_PORT=0). */
   readonly onListening?: (port: number) => void;
   /** Passed to the relay: called after each applied batch (e.g. an embedded auditor). */
@@ -49,7 +51,7 @@ export async function runRelayFromConfig(config: RunConfig, options: RunRelayOpt
   const url = new URL(config.mysqlUrl);
   url.protocol = 'mysql:';
   const database = decodeURIComponent(url.pathname.slice(1));
-  const metrics = createRelayMetrics();
+  const metrics = options.metrics ?? createRelayMetrics();
   let relay: Relay | undefined;
   const cleanups: Cleanup[] = [];
   try {

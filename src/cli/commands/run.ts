@@ -4,6 +4,7 @@ import { EMBEDDED_AUDIT_SETTINGS, parseBoth, parseEmbeddedAuditConfig, splitArgv
 import { describeSettings } from '../../config/settings.js';
 import { createLogger } from '../../ops/logger.js';
 import { runRelayFromConfig } from '../../relay/from-config.js';
+import { createRelayMetrics } from '../../relay/metrics.js';
 import { RUN_SETTINGS, parseRunConfig } from '../../relay/run-config.js';
 import { EXIT, type Command } from '../command.js';
 
@@ -32,9 +33,11 @@ export const runCommand: Command = {
     const argv = splitArgv(ctx.argv, EMBEDDED_AUDIT_SETTINGS);
     const [config, auditConfig] = parseBoth(() => parseRunConfig(ctx.env, argv.rest), () => parseEmbeddedAuditConfig(ctx.env, argv.own));
     const logger = createLogger({ level: config.logLevel, name: 'outbox-cache-relay' });
-    const audit = await startEmbeddedAudit(auditConfig, config, { logger });
+    // One registry, served on the relay's METRICS_PORT: the audit's metrics join the relay's.
+    const metrics = createRelayMetrics();
+    const audit = await startEmbeddedAudit(auditConfig, config, { logger, registry: metrics.registry });
     try {
-      await runRelayFromConfig(config, { signal: ctx.signal, logger, onBatchApplied: audit?.onBatchApplied });
+      await runRelayFromConfig(config, { signal: ctx.signal, logger, metrics, onBatchApplied: audit?.onBatchApplied });
     } finally {
       await audit?.stop();
     }
