@@ -95,23 +95,24 @@ function setup(keys: number) {
 it('a sink stopped with SIGTERM leaves its group: a restarted one resumes within seconds', async () => {
   const keys = 50;
   const s = setup(keys);
-  // A long session: a member that did not leave would hold its partitions for 30 s.
-  const env = s.env({ KAFKA_SESSION_TIMEOUT_MS: '30000' });
+  // A long session: a member that did not leave would hold its partitions for 60 s.
+  const env = s.env({ KAFKA_SESSION_TIMEOUT_MS: '60000' });
   await produceAll(producer, s.topic, s.wave(1, 1));
   const first = spawnSink(env);
-  await waitUntil('the first sink applied and committed everything', async () => (await s.atVersion(1)) && (await s.committedAll()), 60_000)
+  await waitUntil('the first sink applied and committed everything', async () => (await s.atVersion(1)) && (await s.committedAll()), 150_000)
     .catch((err: Error) => { throw new Error(`${err.message}\n${first.output()}`); });
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
   await produceAll(producer, s.topic, s.wave(2, 2));
   const second = spawnSink(env);
-  await waitUntil('the second sink started', () => second.loggedAt('sink started') !== undefined, 60_000)
+  await waitUntil('the second sink started', () => second.loggedAt('sink started') !== undefined, 150_000)
     .catch((err: Error) => { throw new Error(`${err.message}\n${second.output()}`); });
   const started = second.loggedAt('sink started')!;
   await waitUntil('the restarted sink applied the new records', async () => (await s.atVersion(2)) && (await s.committedAll()), 60_000);
   const seconds = (performance.now() - started) / 1000;
   console.log(`restarted sink caught up ${seconds.toFixed(1)} s after it started`);
-  expect(seconds).toBeLessThan(10);
+  // Well under the 60 s a member that did not leave would cost, with room for a loaded machine.
+  expect(seconds).toBeLessThan(20);
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
-}, 150_000);
+}, 400_000);
