@@ -15,8 +15,11 @@ interface Outcome {
   readonly out: string;
 }
 
-/** Runs `outbox-cache <args>` with exactly `env` (plus PATH); fails the test if it does not exit within `timeoutMs`. */
-function cli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Outcome> {
+/**
+ * Runs `outbox-cache <args>` with exactly `env` (plus PATH); fails the test if it does not exit
+ * within `timeoutMs` (generous: starting node with tsx takes tens of seconds on a loaded machine).
+ */
+function cli(args: string[], env: Record<string, string>, timeoutMs = 150_000): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -35,7 +38,8 @@ function cli(args: string[], env: Record<string, string>, timeoutMs = 30_000): P
 
 const STACK_LINE = /\n\s+at /;
 
-describe.concurrent('every problem at once (exit 2)', () => {
+// Each case starts node with tsx (one to three times): slow on a loaded machine, hence the timeouts.
+describe.concurrent('every problem at once (exit 2)', { timeout: 600_000 }, () => {
   it('run with nothing set names every missing setting', async () => {
     const { code, out } = await cli(['run'], {});
     expect(code).toBe(2);
@@ -65,7 +69,7 @@ describe.concurrent('every problem at once (exit 2)', () => {
   });
 });
 
-describe('failures of servers (exit 1, one coded paragraph)', () => {
+describe('failures of servers (exit 1, one coded paragraph)', { timeout: 600_000 }, () => {
   let db: TestDatabase;
   let registry: SchemaRegistryDouble;
   beforeAll(async () => {
@@ -97,7 +101,7 @@ describe('failures of servers (exit 1, one coded paragraph)', () => {
   });
 });
 
-describe('sink start-up errors', () => {
+describe('sink start-up errors', { timeout: 600_000 }, () => {
   let busy: Server;
   let busyPort = 0;
   beforeAll(async () => {
@@ -120,9 +124,9 @@ describe('sink start-up errors', () => {
   });
 
   it('exits 1 with a coded message when Kafka cannot be reached', async () => {
-    const { code, out } = await cli(['sink'], { ...base(), KAFKA_BROKERS: '127.0.0.1:1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' }, 90_000);
+    const { code, out } = await cli(['sink'], { ...base(), KAFKA_BROKERS: '127.0.0.1:1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1' });
     expect(code, out).toBe(1);
     expect(out).toContain('[KAFKA_UNAVAILABLE]');
     expect(out).not.toMatch(STACK_LINE);
-  }, 100_000);
+  });
 });

@@ -1,6 +1,9 @@
 /**
- * `outbox-cache sink` and its consumer group: a sink stopped with SIGTERM leaves the group, so a
- * restarted one resumes within seconds instead of waiting for the old member's session to expire.
+ * `outbox-cache sink` and its consumer group: a sink restarted after SIGTERM resumes within
+ * seconds, even with a long session timeout. (On librdkafka's mock cluster, the test Kafka, a
+ * member whose connection closes also leaves at once, so this test shows the recovery time, not
+ * the LeaveGroup itself; on a real broker a member that does not leave holds its partitions until
+ * its session expires.)
  * (Several members at once are not tested here: librdkafka 2.0's mock cluster, the test Kafka,
  * completes a group's sync as soon as the leader's SyncGroup assigns every member and answers a
  * follower's later SyncGroup with INVALID_REQUEST, which kafkajs treats as fatal.)
@@ -92,26 +95,28 @@ function setup(keys: number) {
   return { topic, wave, env, atVersion, committedAll, state: () => cacheState(redis, keyPrefix) };
 }
 
-it('a sink stopped with SIGTERM leaves its group: a restarted one resumes within seconds', async () => {
+it('a sink restarted after SIGTERM resumes within seconds', async () => {
   const keys = 50;
   const s = setup(keys);
-  // A long session: a member that did not leave would hold its partitions for 30 s.
+  // A long session: on a real broker, a member that did not leave would hold its partitions for 30 s.
   const env = s.env({ KAFKA_SESSION_TIMEOUT_MS: '30000' });
   await produceAll(producer, s.topic, s.wave(1, 1));
   const first = spawnSink(env);
-  await waitUntil('the first sink applied and committed everything', async () => (await s.atVersion(1)) && (await s.committedAll()), 60_000)
+  await waitUntil('the first sink applied and committed everything', async () => (await s.atVersion(1)) && (await s.committedAll()), 150_000)
     .catch((err: Error) => { throw new Error(`${err.message}\n${first.output()}`); });
   first.child.kill('SIGTERM');
   expect(await first.exited).toBe(0);
   await produceAll(producer, s.topic, s.wave(2, 2));
   const second = spawnSink(env);
-  await waitUntil('the second sink started', () => second.loggedAt('sink started') !== undefined, 60_000)
+  await waitUntil('the second sink started', () => second.loggedAt('sink started') !== undefined, 150_000)
     .catch((err: Error) => { throw new Error(`${err.message}\n${second.output()}`); });
   const started = second.loggedAt('sink started')!;
-  await waitUntil('the restarted sink applied the new records', async () => (await s.atVersion(2)) && (await s.committedAll()), 60_000);
+  await waitUntil('the restarted sink applied the new records', async () => (await s.atVersion(2)) && (await s.committedAll()), 60_000)
+    .catch((err: Error) => { throw new Error(`${err.message}\n${second.output()}`); });
   const seconds = (performance.now() - started) / 1000;
   console.log(`restarted sink caught up ${seconds.toFixed(1)} s after it started`);
-  expect(seconds).toBeLessThan(10);
+  // Well under the 30 s a member that did not leave would cost, with room for a loaded machine.
+  expect(seconds).toBeLessThan(15);
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
-}, 150_000);
+}, 400_000);
