@@ -1,5 +1,5 @@
 /**
- * Options of `outbox-cache demo` and `outbox-cache demo writer`, through the project's settings
+ * Options of `outbox-cache demo writer` (and the duration format the lab shares), through the project's settings
  * parser (every problem reported at once; flags win over environment variables).
  */
 import { z } from 'zod';
@@ -19,26 +19,6 @@ function duration(fallback: string | undefined, minMs: number) {
   return z.string().optional()
     .transform((s) => (s ?? fallback) === undefined ? undefined : parseDemoDuration((s ?? fallback) as string) ?? NaN)
     .refine((ms) => ms === undefined || (Number.isFinite(ms) && ms >= minMs), `must be a duration of at least ${minMs} ms, e.g. 20s, 1m, 500ms`);
-}
-
-/** Settings of `outbox-cache demo`. */
-export const DEMO_SETTINGS = {
-  duration: setting({ env: 'DEMO_DURATION', flag: 'duration', schema: duration('20s', 1000), doc: 'how long the workload runs, e.g. 20s, 2m (default 20s)' }),
-  writers: setting({ env: 'DEMO_WRITERS', flag: 'writers', schema: fields.int(4, 1, 64), doc: 'concurrent writers (default 4)' }),
-  readers: setting({ env: 'DEMO_READERS', flag: 'readers', schema: fields.int(16, 1, 256), doc: 'concurrent readers per cache (default 16)' }),
-  keys: setting({ env: 'DEMO_KEYS', flag: 'keys', schema: fields.int(100, 1, 100_000), doc: 'products written and read, picked uniformly (default 100)' }),
-  fillDelayMs: setting({
-    env: 'DEMO_FILL_DELAY_MS', flag: 'fill-delay-ms', schema: fields.int(50, 0, 10_000),
-    doc: 'readers of both caches pause a random 0..N ms between their database read and their cache fill (default 50)',
-  }),
-} as const;
-
-/** Validated options of `outbox-cache demo`. */
-export type DemoConfig = SettingsValue<typeof DEMO_SETTINGS> & { readonly duration: number };
-
-/** Parses the demo's options; throws one ConfigError listing every problem. */
-export function parseDemoConfig(env: Readonly<Record<string, string | undefined>>, argv: readonly string[]): DemoConfig {
-  return parseSettings(DEMO_SETTINGS, env, argv) as DemoConfig;
 }
 
 /** Settings of `outbox-cache demo writer` (the docker compose stack's writer). */

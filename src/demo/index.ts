@@ -1,9 +1,7 @@
 /**
- * `outbox-cache/demo`: the self-contained demonstration behind `npm run demo` (local MariaDB,
- * Redis and mock Kafka, writers and readers racing, guarded vs plain cache), and the demo writer
- * the compose stack runs.
+ * `outbox-cache/demo`: the demo writer the compose stack runs (a steady trickle of outbox events)
+ * and the in-process stand-in for the Schema Registry the lab uses. `npm run demo` runs the
+ * strategy lab (`outbox-cache/lab`).
  */
-export { runDemo, type DemoOptions } from './demo.js';
-export type { DemoSummary, CacheSummary as DemoCacheSummary } from './report.js';
 export { runDemoWriter, type DemoWriterOptions, type DemoWriterResult } from './writer.js';
 export { LocalSchemaRegistry, LOCAL_SCHEMA_ID_BASE } from './local-registry.js';
