@@ -58,6 +58,8 @@ export class BinlogTail {
   /** Last boundary delivered (or the start position): where a replacement tail should start. */
   private last: BinlogPosition;
   private lastTraffic = Date.now();
+  /** False when the server refused the heartbeat period (the silence check is then off). */
+  private heartbeats = true;
   private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: BinlogTailOptions, from: BinlogPosition) {
@@ -153,8 +155,10 @@ export class BinlogTail {
     connection.stream?.on('data', () => void (this.lastTraffic = Date.now()));
     const periodMs = this.heartbeatMs();
     if (periodMs <= 0) return;
-    // Nanoseconds; an error here is reported by the dump that follows on the same connection.
-    connection.query(`SET @master_heartbeat_period = ${BigInt(periodMs) * 1_000_000n}`, () => {});
+    // Nanoseconds. A server that refuses it sends no heartbeats: silence then proves nothing.
+    connection.query(`SET @master_heartbeat_period = ${BigInt(periodMs) * 1_000_000n}`, (err) => {
+      if (err) this.heartbeats = false;
+    });
   }
 
   private heartbeatMs(): number {
@@ -167,7 +171,7 @@ export class BinlogTail {
     const silenceMs = this.options.silenceMs ?? 3 * periodMs + 1_000;
     this.watchdog = setInterval(() => {
       // Paused by the relay (back-pressure): silence is ours, not the network's.
-      if (this.paused || this.failed || Date.now() - this.lastTraffic <= silenceMs) return;
+      if (this.paused || this.failed || !this.heartbeats || Date.now() - this.lastTraffic <= silenceMs) return;
       this.fail(new RelayError(
         `binlog stream after ${formatPosition(this.lastPosition)} silent for ${Date.now() - this.lastTraffic} ms (heartbeat every ${periodMs} ms): connection presumed lost`,
         { code: 'RELAY_BINLOG_SILENT', retriable: true },

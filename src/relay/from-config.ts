@@ -40,7 +40,7 @@ export interface RunRelayOptions {
 type Cleanup = () => Promise<void>;
 
 /** Longest the clean-up of one client may take on a stop (a frozen connection never answers), ms. */
-const CLEANUP_BUDGET_MS = 2_000;
+const CLEANUP_BUDGET_MS = 1_000;
 
 /**
  * Runs the relay until `signal` aborts (resolves after a clean stop) or it fails (rejects). Every

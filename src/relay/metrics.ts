@@ -87,11 +87,14 @@ export function createRelayMetrics(registry: Registry = new Registry()): RelayMe
     name: 'outbox_relay_binlog_lag_bytes', help: 'Binlog bytes between the applied position and the end of the server\'s binlog', registers,
     async collect() {
       if (!relay) return;
-      try {
-        this.set(await relay.binlogLagBytes());
-      } catch {
-        // MySQL unreachable: the last value stays; the relay's own state says more.
-      }
+      // A scrape must not hang on a frozen MySQL: after a second the last value stays.
+      let timer: NodeJS.Timeout | undefined;
+      const bytes = await Promise.race([
+        relay.binlogLagBytes().catch(() => undefined),
+        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1_000))),
+      ]);
+      clearTimeout(timer);
+      if (bytes !== undefined) this.set(bytes);
     },
   });
   new Gauge({

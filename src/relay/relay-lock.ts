@@ -65,6 +65,11 @@ export class RelayLockKeeper {
     return keeper;
   }
 
+  /** True while the lock is being retaken (the relay applies nothing meanwhile). */
+  get retakingNow(): boolean {
+    return this.retaking !== undefined;
+  }
+
   /** Resolves while the lock is held (waiting for a retake in progress); rejects with `RELAY_LOCK_LOST`. */
   async ensure(): Promise<void> {
     await this.retaking;

@@ -189,7 +189,7 @@ export class RelayLoop {
       await within(deadline, this.reconnecting);
       await within(deadline, this.tail?.stop());
       await within(deadline, this.saving);
-      if (this.unsaved() && !this.fatal) await within(deadline, this.finalSave(this.applied));
+      if (this.unsaved()) await within(deadline, this.finalSave(this.applied));
     }
     logger.info({ relay: relayName, position: formatPosition(this.stored), ...this.counts }, 'relay stopped');
     if (this.fatal) throw this.fatal;

@@ -151,7 +151,11 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     done.catch(() => {});
     return {
       done,
-      stats: () => running.stats(),
+      stats: () => {
+        const stats = running.stats();
+        // Waiting to retake the lock is an outage too: nothing is applied meanwhile.
+        return stats.state === 'streaming' && lock.retakingNow ? { ...stats, state: 'paused' } : stats;
+      },
       binlogLagBytes: async () => lagBytes(running.stats().appliedPosition, await listBinlogFiles(pool)),
       lockRetakes: () => lock.retakes,
     };

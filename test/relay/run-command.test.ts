@@ -91,22 +91,22 @@ describe('outbox-cache run', () => {
       RELAY_NAME: 'cli', RELAY_CHECKPOINT_INTERVAL_MS: '50', LOG_LEVEL: 'warn', METRICS_PORT: '0',
     };
     const first = spawnRun(env);
-    await waitUntil('first start stored its position', hasPosition, 30_000);
+    await waitUntil('first start stored its position', hasPosition, 60_000);
     let writing = true;
     const writers = Promise.all(['a', 'b', 'c'].map(async (id) => {
       for (let i = 0; writing || i < 10; i++) await update(id, `${id}-${i}`);
     }));
-    await waitUntil('some events applied', async () => (await redis.exists(`${prefix}doc:a`, `${prefix}doc:b`)) === 2, 30_000);
+    await waitUntil('some events applied', async () => (await redis.exists(`${prefix}doc:a`, `${prefix}doc:b`)) === 2, 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     // Every last write happens while no relay runs: only the stored position can bring them in.
     writing = false;
     await writers;
     const second = spawnRun(env);
-    await waitUntil('cache matches the database', cacheMatchesDatabase, 30_000);
+    await waitUntil('cache matches the database', cacheMatchesDatabase, 60_000);
     second.child.kill('SIGTERM');
     expect(await second.exited, second.output()).toBe(0);
-  });
+  }, 180_000);
 
   it('exits 0 within a few seconds of SIGTERM when every MySQL connection is frozen', async () => {
     const target = new URL(inject('mysqlUrl'));
@@ -116,17 +116,17 @@ describe('outbox-cache run', () => {
         MYSQL_URL: throughProxy(db.url, proxy), REDIS_URL: inject('redisUrl'), SCHEMA_REGISTRY_URL: registry.url,
         CACHE_KEY_PREFIX: prefix, RELAY_NAME: 'frozen_cli', LOG_LEVEL: 'info', METRICS_PORT: '0',
       });
-      await waitUntil('streaming', () => run.output().includes('relay streaming'), 30_000);
+      await waitUntil('streaming', () => run.output().includes('relay streaming'), 60_000);
       proxy.freeze();
       await update('a', 'while frozen');
       const signalled = Date.now();
       run.child.kill('SIGTERM');
       expect(await run.exited, run.output()).toBe(0);
-      expect(Date.now() - signalled).toBeLessThan(6_000);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
     } finally {
       await proxy.close();
     }
-  });
+  }, 120_000);
 
   it('reports every configuration problem at once, by mode', () => {
     const problems = (env: Record<string, string>, argv: string[] = []) => {
