@@ -82,7 +82,8 @@ export async function publishEventWith(
  */
 async function writeEvent(executor: OutboxExecutor, event: OutboxEvent, table: OutboxTableName, options: OutboxWriterOptions, check: boolean): Promise<OutboxEvent> {
   const keep = options.keep === true;
-  const known = check ? await executor.inTransaction() : true;
+  // An adapter's refusal passes through; a failed server check is a failed write.
+  const known = check ? await Promise.resolve().then(() => executor.inTransaction()).catch(wrap('transaction check')) : true;
   if (known === false) throw notInTransaction(NOT_IN_TRANSACTION_ADVICE);
   const row: SqlParam[] = [
     event.id, event.aggregateType, event.aggregateId, event.type,

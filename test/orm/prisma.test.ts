@@ -89,4 +89,5 @@ describeOrmAdapter('prisma', async (db) => {
       await rm(dir, { recursive: true, force: true });
     },
   };
-});
+  // `prisma generate` starts the CLI and compiles the schema: seconds alone, a minute or more on a loaded machine.
+}, 300_000);

@@ -52,15 +52,18 @@ export interface OrmSuiteContext {
 
 let nextUser = 1;
 
-/** Registers the contract tests for one adapter; `open` connects the ORM to the file's database. */
-export function describeOrmAdapter(name: string, open: (db: TestDatabase) => Promise<OrmUnderTest>): OrmSuiteContext {
+/**
+ * Registers the contract tests for one adapter; `open` connects the ORM to the file's database
+ * (within `openTimeoutMs`, for ORMs that generate code first).
+ */
+export function describeOrmAdapter(name: string, open: (db: TestDatabase) => Promise<OrmUnderTest>, openTimeoutMs?: number): OrmSuiteContext {
   let db: TestDatabase;
   let orm: OrmUnderTest;
   beforeAll(async () => {
     db = await createOutboxDatabase(`orm_${name}`);
     await migrateVersionTable(db.pool);
     orm = await open(db);
-  });
+  }, openTimeoutMs);
   afterAll(async () => {
     await orm?.close();
     await db?.drop();
