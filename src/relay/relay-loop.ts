@@ -5,7 +5,7 @@
  * larger than `maxBatchEvents` (one huge transaction) is applied in slices, each its own call with
  * its own deadlines; the position after it is marked only once the last slice applied.
  */
-import { errorMessage } from '../errors.js';
+import { OutboxCacheError, errorMessage } from '../errors.js';
 import type { OutboxEvent } from '../outbox/event.js';
 import { retry, sleep, type RetryOptions } from '../retry.js';
 import { RelayError } from './errors.js';
@@ -165,7 +165,11 @@ export class RelayLoop {
           for (let from = 0; from < batch.events.length; from += maxBatch) {
             const slice = batch.events.length <= maxBatch ? batch : { ...batch, events: batch.events.slice(from, from + maxBatch) };
             await this.options.guard?.();
-            const result = await retry(() => this.options.apply(slice.events), this.retryOptions('apply'));
+            // DESIGN.md §5: only the project's own non-retriable errors stop the relay (a record too
+            // large for Kafka, a lost lock); an unknown failure of apply pauses and retries.
+            const result = await retry(() => this.options.apply(slice.events), {
+              ...this.retryOptions('apply'), shouldRetry: (err) => !(err instanceof OutboxCacheError) || err.retriable,
+            });
             this.recovered();
             this.counts.events += slice.events.length;
             this.counts.batches += 1;

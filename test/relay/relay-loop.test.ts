@@ -90,6 +90,36 @@ describe('RelayLoop', () => {
     expect(s.tail().stopped).toBe(true);
   });
 
+  it('pauses and retries when apply fails with an unknown error, storing nothing past it; stops on the project\'s non-retriable errors', async () => {
+    let failures = 0;
+    const applied: OutboxEvent[] = [];
+    const s = setup({
+      apply: async (events) => {
+        if (failures < 3) {
+          failures += 1;
+          throw new TypeError('socket hang up');
+        }
+        applied.push(...events);
+      },
+    });
+    await s.loop.open();
+    const running = s.loop.run();
+    s.tail().deliver(tx(100, [event(1)]));
+    await waitUntil('applied after the retries', () => applied.length === 1);
+    await waitUntil('stored', () => s.saves.length >= 1);
+    expect(failures).toBe(3);
+    expect(s.saves[0]).toEqual(at(100));
+    s.controller.abort();
+    await running;
+
+    const stopping = setup({ apply: async () => { throw new RelayError('too large', { code: 'RELAY_KAFKA_MESSAGE_TOO_LARGE' }); } });
+    await stopping.loop.open();
+    const stopped = stopping.loop.run();
+    stopping.tail().deliver(tx(100, [event(1)]));
+    await expect(stopped).rejects.toMatchObject({ code: 'RELAY_KAFKA_MESSAGE_TOO_LARGE' });
+    expect(stopping.saves).toEqual([]);
+  });
+
   it('stores the applied position on a graceful stop even inside the checkpoint interval', async () => {
     const s = setup({ interval: 60_000 });
     await s.loop.open();
