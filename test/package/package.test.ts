@@ -57,9 +57,9 @@ describe('the package root', () => {
     expect(names).toEqual([
       // Errors and their codes.
       'CACHE_ERROR_CODES', 'CONFIG_ERROR_CODE', 'ConfigError', 'DecodeError', 'InvalidOutboxEventError', 'MappingError',
-      'OUTBOX_ERROR_CODES', 'OutboxCacheError', 'OutboxWriteError', 'SchemaError', 'ScriptError',
+      'OUTBOX_ERROR_CODES', 'OutboxCacheError', 'OutboxWriteError', 'ReadError', 'SchemaError', 'ScriptError',
       // Publishing in the application's transaction, versions, the read path.
-      'assertInTransaction', 'createLeaseReadThrough', 'createReadThrough', 'isRetriable', 'prepareOutboxEvent',
+      'assertInTransaction', 'createLeaseReadThrough', 'createReadThrough', 'isRetriable', 'nextVersion', 'prepareOutboxEvent',
       'publishEvent', 'updateWithVersion', 'withOutboxTransaction',
     ]);
   });
@@ -82,7 +82,9 @@ describe('package.json exports', () => {
   });
 
   it('has the parts of the loop as subpaths', () => {
-    for (const part of ['outbox', 'cache', 'codec', 'sink', 'relay', 'connect', 'ops']) expect(subpaths).toContain(`./${part}`);
+    for (const part of ['outbox', 'cache', 'codec', 'sink', 'relay', 'connect', 'ops', 'audit', 'lab', 'operations', 'orm', 'orm/knex']) {
+      expect(subpaths).toContain(`./${part}`);
+    }
   });
 });
 
