@@ -107,12 +107,12 @@ describe('fault schedule', () => {
 });
 
 describe('options and strategies', () => {
-  it('lists every strategy once, ours last', () => {
+  it('lists every strategy once, ours (without and with the L1 tier) last', () => {
     const defs = labStrategies({ doubleDeleteSleepMs: 100, ttlOnlyMs: 1000, writeBehindFlushMs: 100, lockTtlMs: 100, mqRetryMs: 10 });
     expect(defs.map((d) => d.name)).toEqual(STRATEGY_NAMES);
-    expect(new Set(STRATEGY_NAMES).size).toBe(12);
-    expect(STRATEGY_NAMES.at(-1)).toBe('ours');
-    expect(defs.filter((d) => d.ours).map((d) => d.name)).toEqual(['ours']);
+    expect(new Set(STRATEGY_NAMES).size).toBe(13);
+    expect(STRATEGY_NAMES.slice(-2)).toEqual(['ours', 'ours+l1']);
+    expect(defs.filter((d) => d.ours).map((d) => d.name)).toEqual(['ours', 'ours+l1']);
   });
 
   it('has defaults, and reports every bad option at once', () => {

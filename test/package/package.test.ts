@@ -24,6 +24,7 @@ interface PackageJson {
   version: string;
   bin: Record<string, string>;
   dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
   exports: Record<string, string | { types: string; default: string }>;
 }
 const manifest = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as PackageJson;
@@ -100,11 +101,15 @@ describe('npm pack, installed into an empty project', () => {
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
     // No registry here: the runtime dependencies are the ones this repository installed, linked
     // in, so npm finds them satisfied and installs only the tarball.
-    for (const dep of Object.keys(manifest.dependencies)) {
+    const link = (dep: string): void => {
       mkdirSync(dirname(join(project, 'node_modules', dep)), { recursive: true });
       symlinkSync(join(PACKAGE_ROOT, 'node_modules', dep), join(project, 'node_modules', dep), 'dir');
-    }
+    };
+    for (const dep of Object.keys(manifest.dependencies)) link(dep);
     await run('npm', ['install', '--offline', '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', tarball], { cwd: project });
+    // The ORMs are optional peers: an app has the one it uses; this one gets them all (after the
+    // install, which would prune them as extraneous), so that every ORM subpath imports.
+    for (const dep of Object.keys(manifest.peerDependencies ?? {})) link(dep);
   }, 300_000);
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
