@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { fields, parseSettingsWith, setting, type Setting, type SettingsValue } from '../config/settings.js';
 import {
-  SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems, subscriptionPattern,
+  KAFKA_SECURITY_SETTINGS, SINK_SETTINGS, cacheTtlProblems, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems, subscriptionPattern,
 } from '../config/sink.js';
 import { createRouting, unroutableTopics } from '../sink/routing.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
@@ -62,14 +62,7 @@ export const AUDIT_SETTINGS = {
   fetchMaxBytes: SINK_SETTINGS.fetchMaxBytes,
   fetchMaxBytesPerPartition: SINK_SETTINGS.fetchMaxBytesPerPartition,
   concurrency: SINK_SETTINGS.concurrency,
-  ssl: SINK_SETTINGS.ssl,
-  sslCaFile: SINK_SETTINGS.sslCaFile,
-  sslCertFile: SINK_SETTINGS.sslCertFile,
-  sslKeyFile: SINK_SETTINGS.sslKeyFile,
-  sslRejectUnauthorized: SINK_SETTINGS.sslRejectUnauthorized,
-  saslMechanism: SINK_SETTINGS.saslMechanism,
-  saslUsername: SINK_SETTINGS.saslUsername,
-  saslPassword: SINK_SETTINGS.saslPassword,
+  ...KAFKA_SECURITY_SETTINGS,
   registryUrl: SINK_SETTINGS.registryUrl,
   registryUser: SINK_SETTINGS.registryUser,
   registryPassword: SINK_SETTINGS.registryPassword,

@@ -11,6 +11,24 @@ import { fields, parseSettingsWith, setting, type SettingsValue } from './settin
 /** Default subscription without ROUTING_TOPIC_PATTERN: every outbox topic. */
 export const DEFAULT_TOPIC_PATTERN = '^outbox\\.event\\.[A-Za-z0-9_]+$';
 
+/**
+ * Kafka TLS and SASL settings, the same for every command that talks to Kafka (the sink, the
+ * relay in kafka mode, the auditor, the dead-letter tools); checked by kafkaSecurityProblems.
+ */
+export const KAFKA_SECURITY_SETTINGS = {
+  ssl: setting({ env: 'KAFKA_SSL', flag: 'kafka-ssl', schema: fields.bool(false), doc: 'connect to Kafka over TLS (default false)' }),
+  sslCaFile: setting({ env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', schema: fields.optional(), doc: 'PEM file of the CA that signed the brokers\' certificates' }),
+  sslCertFile: setting({ env: 'KAFKA_SSL_CERT_FILE', flag: 'kafka-ssl-cert-file', schema: fields.optional(), doc: 'PEM client certificate (mutual TLS)' }),
+  sslKeyFile: setting({ env: 'KAFKA_SSL_KEY_FILE', flag: 'kafka-ssl-key-file', schema: fields.optional(), doc: 'PEM client key (mutual TLS)' }),
+  sslRejectUnauthorized: setting({ env: 'KAFKA_SSL_REJECT_UNAUTHORIZED', flag: 'kafka-ssl-reject-unauthorized', schema: fields.bool(true), doc: 'verify the brokers\' certificates (default true)' }),
+  saslMechanism: setting({
+    env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', doc: 'plain, scram-sha-256 or scram-sha-512 (default: no SASL)',
+    schema: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),
+  }),
+  saslUsername: setting({ env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', schema: fields.optional(), doc: 'SASL user name' }),
+  saslPassword: setting({ env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', schema: fields.optional(), doc: 'SASL password', secret: true }),
+} as const;
+
 /** Every setting of the sink (env name, flag, validation, one line of documentation). */
 export const SINK_SETTINGS = {
   brokers: setting({
@@ -51,17 +69,7 @@ export const SINK_SETTINGS = {
     env: 'KAFKA_RECORD_DECODER', flag: 'record-decoder', doc: 'lean (the sink\'s allocation-light equivalent of kafkajs\' record batch decoder) or kafkajs (its own) (default lean)',
     schema: z.enum(['lean', 'kafkajs'], { error: 'must be lean or kafkajs' }).default('lean'),
   }),
-  ssl: setting({ env: 'KAFKA_SSL', flag: 'kafka-ssl', schema: fields.bool(false), doc: 'connect to Kafka over TLS (default false)' }),
-  sslCaFile: setting({ env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', schema: fields.optional(), doc: 'PEM file of the CA that signed the brokers\' certificates' }),
-  sslCertFile: setting({ env: 'KAFKA_SSL_CERT_FILE', flag: 'kafka-ssl-cert-file', schema: fields.optional(), doc: 'PEM client certificate (mutual TLS)' }),
-  sslKeyFile: setting({ env: 'KAFKA_SSL_KEY_FILE', flag: 'kafka-ssl-key-file', schema: fields.optional(), doc: 'PEM client key (mutual TLS)' }),
-  sslRejectUnauthorized: setting({ env: 'KAFKA_SSL_REJECT_UNAUTHORIZED', flag: 'kafka-ssl-reject-unauthorized', schema: fields.bool(true), doc: 'verify the brokers\' certificates (default true)' }),
-  saslMechanism: setting({
-    env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', doc: 'plain, scram-sha-256 or scram-sha-512 (default: no SASL)',
-    schema: z.enum(['plain', 'scram-sha-256', 'scram-sha-512'], { error: 'must be plain, scram-sha-256 or scram-sha-512' }).optional(),
-  }),
-  saslUsername: setting({ env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', schema: fields.optional(), doc: 'SASL user name' }),
-  saslPassword: setting({ env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', schema: fields.optional(), doc: 'SASL password', secret: true }),
+  ...KAFKA_SECURITY_SETTINGS,
   registryUrl: setting({ env: 'SCHEMA_REGISTRY_URL', flag: 'registry-url', schema: fields.url(['http:', 'https:'], 'SCHEMA_REGISTRY_URL'), doc: 'Confluent Schema Registry URL (required)' }),
   registryUser: setting({ env: 'SCHEMA_REGISTRY_USER', flag: 'registry-user', schema: fields.optional(), doc: 'Schema Registry basic-auth user' }),
   registryPassword: setting({ env: 'SCHEMA_REGISTRY_PASSWORD', flag: 'registry-password', schema: fields.optional(), doc: 'Schema Registry basic-auth password', secret: true }),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { fields, setting } from '../config/settings.js';
-import { SINK_SETTINGS } from '../config/sink.js';
+import { KAFKA_SECURITY_SETTINGS, SINK_SETTINGS } from '../config/sink.js';
 import { parseOffsetRange } from './dead-letters.js';
 
 const NAMESPACE = /^[A-Za-z0-9_.-]+$/;
@@ -16,14 +16,7 @@ const TABLE = /^[A-Za-z0-9_$]{1,64}(\.[A-Za-z0-9_$]{1,64})?$/;
 export const KAFKA_TOOL_SETTINGS = {
   brokers: SINK_SETTINGS.brokers,
   clientId: setting({ env: 'KAFKA_CLIENT_ID', flag: 'client-id', schema: fields.text('outbox-cache-tools'), doc: 'Kafka client id (default outbox-cache-tools)' }),
-  ssl: SINK_SETTINGS.ssl,
-  sslCaFile: SINK_SETTINGS.sslCaFile,
-  sslCertFile: SINK_SETTINGS.sslCertFile,
-  sslKeyFile: SINK_SETTINGS.sslKeyFile,
-  sslRejectUnauthorized: SINK_SETTINGS.sslRejectUnauthorized,
-  saslMechanism: SINK_SETTINGS.saslMechanism,
-  saslUsername: SINK_SETTINGS.saslUsername,
-  saslPassword: SINK_SETTINGS.saslPassword,
+  ...KAFKA_SECURITY_SETTINGS,
   dlqTopic: SINK_SETTINGS.dlqTopic,
 } as const;
 

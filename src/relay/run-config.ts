@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { fields, parseSettingsWith, setting, type SettingsValue } from '../config/settings.js';
 import {
-  SINK_SETTINGS, cacheTtlProblems, isRedisUrl, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems,
+  KAFKA_SECURITY_SETTINGS, SINK_SETTINGS, cacheTtlProblems, isRedisUrl, kafkaSecurityProblems, redisUrlProblems, registryAuthProblems,
 } from '../config/sink.js';
 import type { ConfigProblem } from '../errors.js';
 import { parsePosition } from './position.js';
@@ -65,14 +65,7 @@ export const RUN_SETTINGS = {
   subjectStrategy: SINK_SETTINGS.subjectStrategy,
   brokers: setting({ env: 'KAFKA_BROKERS', flag: 'brokers', schema: fields.optionalList(), doc: 'Kafka bootstrap servers, host:port[,host:port...] (required in kafka mode)' }),
   clientId: setting({ env: 'KAFKA_CLIENT_ID', flag: 'client-id', schema: fields.text('outbox-cache-relay'), doc: 'Kafka client id (default outbox-cache-relay)' }),
-  ssl: SINK_SETTINGS.ssl,
-  sslCaFile: SINK_SETTINGS.sslCaFile,
-  sslCertFile: SINK_SETTINGS.sslCertFile,
-  sslKeyFile: SINK_SETTINGS.sslKeyFile,
-  sslRejectUnauthorized: SINK_SETTINGS.sslRejectUnauthorized,
-  saslMechanism: SINK_SETTINGS.saslMechanism,
-  saslUsername: SINK_SETTINGS.saslUsername,
-  saslPassword: SINK_SETTINGS.saslPassword,
+  ...KAFKA_SECURITY_SETTINGS,
   logLevel: SINK_SETTINGS.logLevel,
 } as const;
 
