@@ -2,8 +2,9 @@
 # Sourced by the project's entry scripts. Makes a fresh Debian machine ready to build and run
 # outbox-cache, installing only what is missing:
 #   - Node.js 22 (from the npm registry's `node` package) when the machine's node is older;
-#   - the Debian packages mariadb-server, redis-server, kcat and chromium (the lab report's browser
-#     test) (as root; otherwise it prints the command to run);
+#   - the Debian packages mariadb-server, redis-server and kcat, and chromium when
+#     OUTBOX_CACHE_WITH_BROWSER=1 (the test script's: the lab report's browser test), as root;
+#     otherwise it prints the command to run;
 #   - node_modules, through `npm ci`, when missing or older than package-lock.json.
 # After sourcing, `node` and `npm` on PATH are Node 22+.
 set -euo pipefail
@@ -32,7 +33,9 @@ ensure_debian_packages() {
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v kcat >/dev/null || missing+=(kcat)
-  command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ "${OUTBOX_CACHE_WITH_BROWSER:-}" = 1 ]; then
+    command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing+=(chromium)
+  fi
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" -ne 0 ] || [ "${OUTBOX_CACHE_NO_APT:-}" = 1 ]; then
     log "missing Debian packages: ${missing[*]}"

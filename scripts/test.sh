@@ -4,6 +4,8 @@
 # and librdkafka's mock Kafka cluster started by the test setup. Ends with `N passed, N failed`.
 # Extra arguments go to vitest (e.g. a file filter).
 set -euo pipefail
+# The lab report's test opens the report in headless Chromium; only the tests need a browser.
+export OUTBOX_CACHE_WITH_BROWSER=1
 source "$(dirname "${BASH_SOURCE[0]}")/ensure-env.sh"
 cd "$OUTBOX_CACHE_ROOT"
 

@@ -1,6 +1,6 @@
 /**
  * The HTML report in a real browser: Debian's Chromium, headless, through playwright-core (which
- * downloads no browser of its own; scripts/ensure-env.sh installs `chromium` when missing). Every
+ * downloads no browser of its own; scripts/test.sh has ensure-env.sh install `chromium` when missing). Every
  * chart renders with pixels on its canvas, the page logs no error and fetches nothing, and a
  * screenshot is saved (its path printed) for a human look.
  */
