@@ -122,7 +122,10 @@ describe('outbox-cache run', () => {
       const signalled = Date.now();
       run.child.kill('SIGTERM');
       expect(await run.exited, run.output()).toBe(0);
-      expect(Date.now() - signalled).toBeLessThan(10_000);
+      // Before the fix it never exited (SIGKILL only). The stop itself is bounded to about 3 s plus
+      // a second per client's clean-up; a process spawned through tsx on a CI machine running
+      // four test files at once has been measured at up to 11 s from the signal to its exit.
+      expect(Date.now() - signalled).toBeLessThan(20_000);
     } finally {
       await proxy.close();
     }
